@@ -1,0 +1,166 @@
+/**
+ * Typed errors with stable, machine-readable codes.
+ *
+ * Every error the library raises on purpose is a {@link HubError}; its `code` is part of the
+ * public contract and never changes between minor versions. Messages are for humans and carry
+ * no SQL, stack traces or credentials.
+ *
+ * @module
+ */
+
+/** Every stable error code, in one place. */
+export const ErrorCodes = {
+  /** Input (a query parameter, a record, an option) does not meet the contract. */
+  VALIDATION: "VALIDATION",
+  /** The thing asked for (a container) does not exist. */
+  NOT_FOUND: "NOT_FOUND",
+  /** An event cursor points before the retained feed and the hub was told to refuse it. */
+  CURSOR_EXPIRED: "CURSOR_EXPIRED",
+  /** The store cannot be reached or refused the operation. */
+  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  /** The container runtime cannot be reached. */
+  RUNTIME_UNAVAILABLE: "RUNTIME_UNAVAILABLE",
+  /** The hub (or store) was closed before or during the call. */
+  CLOSED: "CLOSED",
+  /** An optional peer dependency (a driver) is not installed. */
+  MISSING_DEPENDENCY: "MISSING_DEPENDENCY",
+  /** A database file or schema that this library cannot use. */
+  INCOMPATIBLE_STORE: "INCOMPATIBLE_STORE",
+  /** Anything unexpected; the HTTP layer answers 500 without details. */
+  INTERNAL: "INTERNAL",
+} as const;
+
+/** A stable error code; see {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error this library throws on purpose. */
+export class HubError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = "HubError";
+  }
+}
+
+/** Bad input: a parameter, a record or an option outside the contract. HTTP 400. */
+export class ValidationError extends HubError {
+  /** The parameter or field at fault, when there is one (for example `limit`). */
+  readonly param: string | undefined;
+
+  constructor(message: string, param?: string) {
+    super(ErrorCodes.VALIDATION, message);
+    this.name = "ValidationError";
+    this.param = param;
+  }
+}
+
+/** The thing asked for does not exist. HTTP 404. */
+export class NotFoundError extends HubError {
+  constructor(message: string) {
+    super(ErrorCodes.NOT_FOUND, message);
+    this.name = "NotFoundError";
+  }
+}
+
+/** An event cursor older than retention, when the hub is set to refuse such cursors. HTTP 410. */
+export class CursorExpiredError extends HubError {
+  /** How many events were dropped between the cursor and the oldest retained one. */
+  readonly lost: number;
+  /** The oldest index still retained. */
+  readonly oldest: number;
+
+  constructor(message: string, lost: number, oldest: number) {
+    super(ErrorCodes.CURSOR_EXPIRED, message);
+    this.name = "CursorExpiredError";
+    this.lost = lost;
+    this.oldest = oldest;
+  }
+}
+
+/** The store could not be reached or failed. HTTP 503. */
+export class StoreUnavailableError extends HubError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.STORE_UNAVAILABLE, message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** The container runtime could not be reached. HTTP 503. */
+export class RuntimeUnavailableError extends HubError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.RUNTIME_UNAVAILABLE, message, options);
+    this.name = "RuntimeUnavailableError";
+  }
+}
+
+/** The hub was closed. HTTP 503. */
+export class ClosedError extends HubError {
+  constructor(message = "The hub is closed") {
+    super(ErrorCodes.CLOSED, message);
+    this.name = "ClosedError";
+  }
+}
+
+/** An optional peer dependency is missing; the message names the package to install. */
+export class MissingDependencyError extends HubError {
+  /** The npm package to install. */
+  readonly packageName: string;
+
+  constructor(packageName: string, entryPoint: string, options?: { cause?: unknown }) {
+    super(
+      ErrorCodes.MISSING_DEPENDENCY,
+      `${entryPoint} needs the optional peer dependency "${packageName}": run \`npm install ${packageName}\``,
+      options,
+    );
+    this.name = "MissingDependencyError";
+    this.packageName = packageName;
+  }
+}
+
+/** A database that this library cannot use (corrupt, foreign, or from a newer version). */
+export class IncompatibleStoreError extends HubError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.INCOMPATIBLE_STORE, message, options);
+    this.name = "IncompatibleStoreError";
+  }
+}
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  NOT_FOUND: 404,
+  CURSOR_EXPIRED: 410,
+  STORE_UNAVAILABLE: 503,
+  RUNTIME_UNAVAILABLE: 503,
+  CLOSED: 503,
+  MISSING_DEPENDENCY: 500,
+  INCOMPATIBLE_STORE: 500,
+  INTERNAL: 500,
+};
+
+/** The HTTP status for an error: 400, 404, 410, 503, or 500 for anything unexpected. */
+export function httpStatusOf(error: unknown): number {
+  return error instanceof HubError ? STATUS_BY_CODE[error.code] : 500;
+}
+
+/** The JSON body the HTTP adapters send for an error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/**
+ * Maps any thrown value to `{ status, body }` for an HTTP response. Unexpected errors become
+ * `500 INTERNAL` with a generic message, so no stack trace or SQL ever reaches a client.
+ */
+export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof HubError) {
+    const status = STATUS_BY_CODE[error.code];
+    const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "RUNTIME_UNAVAILABLE"
+      ? "Internal error"
+      : error.message;
+    return { status, body: { error: { code: error.code, message } } };
+  }
+  return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: "Internal error" } } };
+}

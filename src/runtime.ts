@@ -1,0 +1,41 @@
+/**
+ * The container runtime contract: how the hub reads container state. A host injects one
+ * (the Docker-compatible runtime in `log-event-hub/docker`, the simulated one in
+ * `log-event-hub/testing`, or its own, for example over LXC).
+ *
+ * @module
+ */
+import type { ContainerInfo, ContainerType } from "./types.js";
+
+/** A change the runtime observed, pushed through {@link ContainerRuntime.watch}. */
+export interface ContainerChange {
+  type: ContainerType;
+  /** Container id (as `inspect` accepts it). */
+  id: string;
+  /** Container name, when known. */
+  name?: string;
+  /** The new state, when the runtime knows it without an inspect. */
+  state?: ContainerInfo["state"];
+  /** The runtime's own action name (`start`, `die`, `destroy`, ...), informational. */
+  action?: string;
+}
+
+/** The runtime contract. */
+export interface ContainerRuntime {
+  /**
+   * The container's current info, or `undefined` when the runtime does not know it.
+   * `id` may be an id or a name; `type` is `docker` or `lxc` (a runtime answers `undefined`
+   * for a type it does not manage).
+   */
+  inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined>;
+
+  /**
+   * Optional change feed. Call `listener` on every state change; return a function that
+   * unsubscribes. The hub subscribes once (not once per waiter) and re-inspects affected
+   * containers. Without it, the hub polls `inspect` at a bounded interval while waits are pending.
+   */
+  watch?(listener: (change: ContainerChange) => void): () => void;
+
+  /** Optional: release connections and timers. Called by `hub.close()` only if the hub owns it. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import { defineConfig } from "tsup";
+
+const entry = {
+  index: "src/index.ts",
+  sqlite: "src/stores/sqlite/index.ts",
+  postgres: "src/stores/postgres/index.ts",
+  docker: "src/runtimes/docker/index.ts",
+  testing: "src/testing/index.ts",
+};
+
+// Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
+// it to keep `require("log-event-hub")` working on Node 20.
+const external = ["better-sqlite3", "pg"];
+
+export default defineConfig([
+  {
+    entry,
+    format: ["esm"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "node20",
+    external,
+    splitting: true,
+  },
+  {
+    entry,
+    format: ["cjs"],
+    dts: true,
+    sourcemap: true,
+    target: "node20",
+    external,
+    noExternal: ["p-timeout"],
+    splitting: false,
+  },
+]);
