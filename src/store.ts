@@ -34,6 +34,11 @@ export interface StoreEventRead {
   limit: number;
   /** The reader: events for this user or for `all`. `undefined`: events for `all` only. */
   user?: string;
+  /**
+   * Ignore visibility and return every user's events. Used only by the hub itself (to relay
+   * other processes' events to in-process listeners); never reachable from a query.
+   */
+  everyone?: boolean;
 }
 
 /** A store's answer to an event read. */

@@ -197,7 +197,7 @@ export class MemoryStore implements Store {
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     this.check();
-    const visible = (e: StoredEvent) => e.user === ALL_USERS || (read.user !== undefined && e.user === read.user);
+    const visible = (e: StoredEvent) => read.everyone === true || e.user === ALL_USERS || (read.user !== undefined && e.user === read.user);
     const found: StoredEvent[] = [];
     if (read.after !== undefined) {
       for (let i = this.events.upperBound(read.after); i < this.events.length && found.length < read.limit; i++) {
