@@ -1,0 +1,45 @@
+/**
+ * `log-event-hub`: an activity log, an event feed and wait-for-state for container managers.
+ *
+ * The core never loads a native driver: durable stores live in `log-event-hub/sqlite` and
+ * `log-event-hub/postgres`, the Docker-compatible runtime in `log-event-hub/docker`, and test
+ * helpers in `log-event-hub/testing`.
+ *
+ * @packageDocumentation
+ */
+export { LogEventHub } from "./hub.js";
+export type { HubOptions, HubEventMap, RetentionOptions, EventIteratorOptions, ExportFilter } from "./hub.js";
+export { MemoryStore } from "./stores/memory/index.js";
+export type { MemoryStoreOptions } from "./stores/memory/index.js";
+export type {
+  Store,
+  StoreCapabilities,
+  StoreEventRead,
+  StoreEventWindow,
+  StoreChange,
+  PruneRequest,
+} from "./store.js";
+export type { ContainerRuntime, ContainerChange } from "./runtime.js";
+export * from "./types.js";
+export * from "./errors.js";
+export { DEFAULT_LIMITS, resolveLimits } from "./limits.js";
+export type { HubLimits } from "./limits.js";
+export {
+  parseLogQuery,
+  parseEventQuery,
+  parseWaitQuery,
+  normalizeFilter,
+  normalizeLevel,
+  normalizeLevels,
+  normalizeCategory,
+  normalizeCategories,
+  knownCategories,
+  checkInteger,
+} from "./query.js";
+export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery } from "./query.js";
+export { toLogJson } from "./logs/json.js";
+export { formatEventMessage, parseEventMessage, toEventPageJson } from "./events/wire.js";
+export type { EventMessageOptions, ParsedEventMessage } from "./events/wire.js";
+export { systemClock, toSeconds, toMicros } from "./time.js";
+export { exportCsv } from "./csv/export.js";
+export type { CsvExportOptions } from "./csv/export.js";
