@@ -1,0 +1,444 @@
+/**
+ * Wait-for-state: the machinery behind `hub.waitForState()`.
+ *
+ * Waiters are grouped by container. Each watched container costs one entry, one in-flight
+ * inspect at most, and (only when the runtime has no change feed) one poll timer; all
+ * containers share one subscription to the hub's events and one to the runtime's `watch`.
+ * Waiters sharing an `AbortSignal` share one abort listener.
+ *
+ * @module
+ */
+import pTimeout, { type ClearablePromise } from "p-timeout";
+import { ClosedError, NotFoundError } from "../errors.js";
+import type { ContainerRuntime, ContainerChange } from "../runtime.js";
+import type { ContainerInfo, ContainerType, HubEvent, WaitState } from "../types.js";
+
+/** Options of {@link StateWaiter}. */
+export interface StateWaiterOptions {
+  /** Where container state is read. */
+  runtime: ContainerRuntime;
+  /**
+   * Subscribes to the hub's events (published locally and, with a shared store, by other
+   * processes); returns an unsubscribe function. Subscribed once while any wait is pending.
+   */
+  subscribeEvents: (listener: (event: HubEvent) => void) => () => void;
+  /**
+   * How often to re-inspect a container with pending waits when the runtime has no `watch`,
+   * milliseconds. Hub events still wake waits at once.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+}
+
+/** One wait, as {@link StateWaiter.wait} takes it (already validated by the hub). */
+export interface StateWaitRequest {
+  type: ContainerType;
+  /** Container id or name, as the runtime's `inspect` accepts it. */
+  id: string;
+  state: WaitState;
+  /**
+   * Milliseconds before resolving with the current info. `0` answers the current info at once;
+   * `Infinity` never times out.
+   * @default 60000
+   */
+  timeoutMs?: number;
+  /** Rejects the wait with `signal.reason` when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Resource counts of a {@link StateWaiter}, for leak tests and diagnostics. */
+export interface StateWaiterStats {
+  /** Containers with at least one pending wait. */
+  containers: number;
+  /** Pending waits. */
+  waiters: number;
+  /** Live timers: wait timeouts plus poll timers. */
+  timers: number;
+  /** Live listeners: the hub-event and runtime-watch subscriptions plus abort listeners. */
+  listeners: number;
+}
+
+interface Waiter {
+  target: WaitState;
+  /** Set at timeout (or for a zero timeout): the next inspect settles it whatever the state. */
+  final: boolean;
+  /** Whether an inspect has answered since the wait began. */
+  seen: boolean;
+  resolve(info: ContainerInfo): void;
+  reject(error: unknown): void;
+  /** Clears the timeout timer and the abort listener; idempotent. */
+  dispose(): void;
+}
+
+interface Entry {
+  type: ContainerType;
+  /** The id or name the waits asked for. */
+  requested: string;
+  waiters: Set<Waiter>;
+  /** Alias keys this entry is indexed under (the requested one, then the runtime's id and name). */
+  aliases: Set<string>;
+  /** Whether an inspect has answered, so aliases are known. */
+  identified: boolean;
+  lastInfo: ContainerInfo | undefined;
+  inspecting: boolean;
+  /** A change arrived while an inspect was in flight: inspect again when it ends. */
+  dirty: boolean;
+  pollTimer: ReturnType<typeof setTimeout> | undefined;
+  released: boolean;
+}
+
+interface AbortGroup {
+  waiters: Set<Waiter>;
+  onAbort: () => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+type PTimeoutTimers = NonNullable<Parameters<typeof pTimeout>[1]["customTimers"]>;
+
+/**
+ * Resolves waits for a container state. Race-free: a wait subscribes before it inspects, and a
+ * change that arrives during an inspect triggers another one, so no change is lost.
+ *
+ * Outcomes of {@link StateWaiter.wait}:
+ * - resolves with the info when the container is (or reaches) the state;
+ * - resolves with the current info when the timeout runs out (compare `info.state`);
+ * - rejects `NotFoundError` when the runtime does not know the container, including when it
+ *   vanishes (is removed) while the wait is pending;
+ * - rejects with `signal.reason` on abort, `ClosedError` after {@link StateWaiter.close}, and
+ *   with the runtime's error when the first inspect fails (later failures are retried on the
+ *   next change or poll; a timed-out wait then resolves with the last known info).
+ */
+export class StateWaiter {
+  private readonly runtime: ContainerRuntime;
+  private readonly subscribeEvents: StateWaiterOptions["subscribeEvents"];
+  private readonly pollIntervalMs: number;
+  private readonly entries = new Map<string, Entry>();
+  /** Alias key -> entries known under it (usually one). */
+  private readonly byAlias = new Map<string, Set<Entry>>();
+  /** Entries whose first inspect has not answered: any change of their type may concern them. */
+  private readonly unidentified = new Set<Entry>();
+  private readonly abortGroups = new Map<AbortSignal, AbortGroup>();
+  private readonly timeoutTimers = new Set<ReturnType<typeof setTimeout>>();
+  private unsubscribeHub: (() => void) | undefined;
+  private unsubscribeRuntime: (() => void) | undefined;
+  private waiterCount = 0;
+  private closed = false;
+
+  /** Counts live timers so {@link StateWaiter.stats} can prove none is left. */
+  private readonly timers: PTimeoutTimers = {
+    setTimeout: (callback: () => void, ms: number): ReturnType<typeof setTimeout> => {
+      const timer = setTimeout(() => {
+        this.timeoutTimers.delete(timer);
+        callback();
+      }, ms);
+      this.timeoutTimers.add(timer);
+      return timer;
+    },
+    clearTimeout: (timer: ReturnType<typeof setTimeout> | undefined): void => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      this.timeoutTimers.delete(timer);
+    },
+  } as unknown as PTimeoutTimers; // p-timeout types the pair as Node's overloaded globals
+
+  constructor(options: StateWaiterOptions) {
+    this.runtime = options.runtime;
+    this.subscribeEvents = options.subscribeEvents;
+    const poll = options.pollIntervalMs ?? 1000;
+    if (!Number.isFinite(poll) || poll <= 0) throw new TypeError(`pollIntervalMs must be a positive number, got ${String(poll)}`);
+    this.pollIntervalMs = poll;
+  }
+
+  /**
+   * Waits until container `id` of `type` is in `state`; see the class description for every
+   * outcome.
+   */
+  async wait(request: StateWaitRequest): Promise<ContainerInfo> {
+    if (this.closed) throw new ClosedError();
+    const { signal } = request;
+    if (signal?.aborted) throw signal.reason;
+    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+    // Subscribe first (the entry exists only while subscribed), then inspect.
+    const entry = this.acquire(request.type, request.id);
+    let waiter!: Waiter;
+    const settled = new Promise<ContainerInfo>((resolve, reject) => {
+      waiter = { target: request.state, final: !(timeoutMs > 0), seen: false, resolve, reject, dispose: () => undefined };
+    });
+    entry.waiters.add(waiter);
+    this.waiterCount++;
+    if (signal) this.addAbort(signal, waiter);
+
+    let timed: ClearablePromise<ContainerInfo> | undefined;
+    waiter.dispose = () => {
+      timed?.clear();
+      if (signal) this.removeAbort(signal, waiter);
+    };
+
+    this.refresh(entry, "join");
+    try {
+      if (waiter.final || timeoutMs === Number.POSITIVE_INFINITY) return await settled;
+      timed = pTimeout(settled, {
+        milliseconds: timeoutMs,
+        // At timeout the wait resolves with a fresh inspect's info (or the last known one).
+        fallback: () => {
+          waiter.final = true;
+          this.refresh(entry, "join");
+          return settled;
+        },
+        customTimers: this.timers,
+      });
+      return await timed;
+    } finally {
+      waiter.dispose();
+      this.leave(entry, waiter);
+    }
+  }
+
+  /**
+   * Rejects every pending wait with `ClosedError` and releases every subscription, timer and
+   * abort listener at once. Later waits reject with `ClosedError`.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new ClosedError();
+    for (const entry of [...this.entries.values()]) {
+      for (const waiter of [...entry.waiters]) {
+        waiter.dispose();
+        waiter.reject(error);
+        this.leave(entry, waiter);
+      }
+    }
+    this.updateSubscriptions();
+  }
+
+  /** Current resource counts; all zero when nothing is pending. */
+  stats(): StateWaiterStats {
+    let pollTimers = 0;
+    for (const entry of this.entries.values()) if (entry.pollTimer !== undefined) pollTimers++;
+    return {
+      containers: this.entries.size,
+      waiters: this.waiterCount,
+      timers: this.timeoutTimers.size + pollTimers,
+      listeners: (this.unsubscribeHub ? 1 : 0) + (this.unsubscribeRuntime ? 1 : 0) + this.abortGroups.size,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Entries
+
+  private acquire(type: ContainerType, id: string): Entry {
+    const key = `${type}\u0000${id}`;
+    let entry = this.entries.get(key);
+    if (entry) return entry;
+    entry = {
+      type,
+      requested: id,
+      waiters: new Set(),
+      aliases: new Set(),
+      identified: false,
+      lastInfo: undefined,
+      inspecting: false,
+      dirty: false,
+      pollTimer: undefined,
+      released: false,
+    };
+    this.entries.set(key, entry);
+    this.addAlias(entry, id);
+    this.unidentified.add(entry);
+    try {
+      this.updateSubscriptions();
+    } catch (error) {
+      // A subscribe that throws must not leave a waiter-less entry behind.
+      this.entries.delete(key);
+      this.unidentified.delete(entry);
+      this.byAlias.get(aliasKey(type, id))?.delete(entry);
+      if (this.byAlias.get(aliasKey(type, id))?.size === 0) this.byAlias.delete(aliasKey(type, id));
+      throw error;
+    }
+    return entry;
+  }
+
+  /** Removes a settled waiter; the container's last waiter takes its entry and timer along. */
+  private leave(entry: Entry, waiter: Waiter): void {
+    if (!entry.waiters.delete(waiter)) return;
+    this.waiterCount--;
+    if (entry.waiters.size > 0) return;
+    entry.released = true;
+    if (entry.pollTimer !== undefined) clearTimeout(entry.pollTimer);
+    entry.pollTimer = undefined;
+    this.entries.delete(`${entry.type}\u0000${entry.requested}`);
+    this.unidentified.delete(entry);
+    for (const alias of entry.aliases) {
+      const set = this.byAlias.get(alias);
+      set?.delete(entry);
+      if (set?.size === 0) this.byAlias.delete(alias);
+    }
+    this.updateSubscriptions();
+  }
+
+  private addAlias(entry: Entry, name: string): void {
+    const key = aliasKey(entry.type, name);
+    if (entry.aliases.has(key)) return;
+    entry.aliases.add(key);
+    let set = this.byAlias.get(key);
+    if (!set) this.byAlias.set(key, (set = new Set()));
+    set.add(entry);
+  }
+
+  /** Holds the shared subscriptions exactly while some container has a pending wait. */
+  private updateSubscriptions(): void {
+    const wanted = this.entries.size > 0 && !this.closed;
+    if (wanted && !this.unsubscribeHub) {
+      this.unsubscribeHub = this.subscribeEvents((event) => this.onHubEvent(event));
+    }
+    if (wanted && !this.unsubscribeRuntime && this.runtime.watch) {
+      this.unsubscribeRuntime = this.runtime.watch((change) => this.onRuntimeChange(change));
+    }
+    if (!wanted) {
+      const hub = this.unsubscribeHub;
+      const runtime = this.unsubscribeRuntime;
+      this.unsubscribeHub = undefined;
+      this.unsubscribeRuntime = undefined;
+      hub?.();
+      runtime?.();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Wake-ups
+
+  private onHubEvent(event: HubEvent): void {
+    if (event.category !== "container") return;
+    const payload = event.payload as { type?: unknown; id?: unknown; container?: unknown } | null;
+    if (typeof payload !== "object" || payload === null) return;
+    const type = payload.type;
+    if (type !== "docker" && type !== "lxc") return;
+    this.wake(type, [payload.id, payload.container]);
+  }
+
+  private onRuntimeChange(change: ContainerChange): void {
+    this.wake(change.type, [change.id, change.name]);
+  }
+
+  /** Re-inspects every entry the change may concern (once each, however many waiters). */
+  private wake(type: ContainerType, names: readonly unknown[]): void {
+    const hit = new Set<Entry>();
+    for (const name of names) {
+      if (typeof name !== "string" || name === "") continue;
+      const set = this.byAlias.get(aliasKey(type, name));
+      if (set) for (const entry of set) hit.add(entry);
+    }
+    // Before its first answer an entry knows only the name it was asked by, so any change of
+    // its type might be about it.
+    for (const entry of this.unidentified) if (entry.type === type) hit.add(entry);
+    for (const entry of hit) this.refresh(entry);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inspecting and settling
+
+  /**
+   * Starts an inspect. If one is running: a change marks it stale so another follows it; a new
+   * or timed-out wait just joins it (it began after the subscription, so no change is lost).
+   */
+  private refresh(entry: Entry, reason: "change" | "join" = "change"): void {
+    if (entry.released) return;
+    if (entry.inspecting) {
+      if (reason === "change") entry.dirty = true;
+      return;
+    }
+    if (entry.pollTimer !== undefined) {
+      clearTimeout(entry.pollTimer);
+      entry.pollTimer = undefined;
+    }
+    entry.inspecting = true;
+    entry.dirty = false;
+    let pending: Promise<ContainerInfo | undefined>;
+    try {
+      pending = Promise.resolve(this.runtime.inspect(entry.type, entry.requested));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (info) => this.afterInspect(entry, info, undefined, true),
+      (error: unknown) => this.afterInspect(entry, undefined, error, false),
+    );
+  }
+
+  private afterInspect(entry: Entry, info: ContainerInfo | undefined, error: unknown, ok: boolean): void {
+    entry.inspecting = false;
+    if (entry.released) return;
+    if (ok && info) {
+      entry.lastInfo = info;
+      if (!entry.identified) {
+        entry.identified = true;
+        this.unidentified.delete(entry);
+      }
+      this.addAlias(entry, info.id);
+      this.addAlias(entry, info.name);
+    }
+    for (const waiter of [...entry.waiters]) {
+      if (ok) {
+        if (!info) waiter.reject(new NotFoundError(`No ${entry.type} container "${entry.requested}"`));
+        else if (info.state === waiter.target || waiter.final) waiter.resolve(info);
+        else waiter.seen = true;
+      } else if (!waiter.seen) {
+        waiter.reject(error);
+      } else if (waiter.final && entry.lastInfo) {
+        waiter.resolve(entry.lastInfo);
+      }
+    }
+    // Waiters settle in a later microtask; count only those that can still wait.
+    if (entry.dirty) {
+      this.refresh(entry);
+      return;
+    }
+    const stillWaiting = ok && info !== undefined && [...entry.waiters].some((w) => w.target !== info.state && !w.final);
+    const retry = !ok && entry.waiters.size > 0;
+    if ((stillWaiting || retry) && !this.runtime.watch) {
+      entry.pollTimer = setTimeout(() => {
+        entry.pollTimer = undefined;
+        this.refresh(entry);
+      }, this.pollIntervalMs);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Abort signals: one listener per signal, however many waits share it
+
+  private addAbort(signal: AbortSignal, waiter: Waiter): void {
+    let group = this.abortGroups.get(signal);
+    if (!group) {
+      const waiters = new Set<Waiter>();
+      const onAbort = () => {
+        this.abortGroups.delete(signal);
+        for (const w of waiters) w.reject(signal.reason);
+      };
+      group = { waiters, onAbort };
+      this.abortGroups.set(signal, group);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    group.waiters.add(waiter);
+  }
+
+  private removeAbort(signal: AbortSignal, waiter: Waiter): void {
+    const group = this.abortGroups.get(signal);
+    if (!group || !group.waiters.delete(waiter)) return;
+    if (group.waiters.size === 0) {
+      this.abortGroups.delete(signal);
+      signal.removeEventListener("abort", group.onAbort);
+    }
+  }
+}
+
+/**
+ * The index key of a container name or id. Docker ids are indexed by their 12-character short
+ * form, so a full id and a short one (as the seed's events carry) meet.
+ */
+function aliasKey(type: ContainerType, name: string): string {
+  const short = name.length >= 12 && /^[0-9a-f]+$/.test(name) ? name.slice(0, 12) : name;
+  return `${type}\u0000${short}`;
+}

@@ -1,0 +1,328 @@
+import { EventEmitter } from "node:events";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ClosedError, NotFoundError } from "../../src/errors.js";
+import type { ContainerChange, ContainerRuntime } from "../../src/runtime.js";
+import type { ContainerInfo, ContainerType, HubEvent } from "../../src/types.js";
+import { StateWaiter } from "../../src/wait/state-waiter.js";
+
+/** A runtime over a map, with hooks to misbehave at the worst moment. */
+class TestRuntime implements ContainerRuntime {
+  readonly containers = new Map<string, ContainerInfo>();
+  inspectCalls = 0;
+  watchers = new Set<(change: ContainerChange) => void>();
+  /** Runs inside `inspect`, after the state was read and before the answer is returned. */
+  duringInspect: ((info: ContainerInfo | undefined) => void) | undefined;
+  watch?: (listener: (change: ContainerChange) => void) => () => void;
+
+  constructor(withWatch: boolean) {
+    if (withWatch) {
+      this.watch = (listener) => {
+        this.watchers.add(listener);
+        return () => this.watchers.delete(listener);
+      };
+    }
+  }
+
+  add(name: string, state: string, type: ContainerType = "lxc", id = name): void {
+    this.containers.set(name, { cpu: 0, id, image: "ubuntu-trusty:latest", ipaddress: [], memory: 0, name, rx: 0, state, tx: 0, type });
+  }
+
+  async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
+    this.inspectCalls++;
+    const found = [...this.containers.values()].find((c) => c.type === type && (c.name === id || c.id === id || c.id.startsWith(id)));
+    const snapshot = found && { ...found };
+    await Promise.resolve();
+    this.duringInspect?.(snapshot);
+    return snapshot;
+  }
+
+  /** Changes state quietly (no notification). */
+  set(name: string, state: string): void {
+    const info = this.containers.get(name);
+    if (!info) throw new Error(`no ${name}`);
+    info.state = state;
+  }
+
+  /** Changes state and tells the watchers. */
+  change(name: string, state: string): void {
+    this.set(name, state);
+    const info = this.containers.get(name)!;
+    for (const w of [...this.watchers]) w({ type: info.type, id: info.id, name: info.name, state: info.state as ContainerInfo["state"] });
+  }
+}
+
+/** The hub side: an emitter standing in for `hub.on("event")`, with node's listener limit. */
+class TestHubEvents {
+  readonly emitter = new EventEmitter();
+  subscriptions = 0;
+  index = 0;
+
+  readonly subscribe = (listener: (event: HubEvent) => void): (() => void) => {
+    this.subscriptions++;
+    this.emitter.on("event", listener);
+    return () => this.emitter.off("event", listener);
+  };
+
+  publishContainer(payload: Record<string, unknown>): void {
+    this.index++;
+    const event: HubEvent = { index: this.index, ts: 0, timeUs: 0, category: "container", user: "all", payload };
+    this.emitter.emit("event", event);
+  }
+}
+
+const HOUR = 3_600_000;
+let warnings: Error[] = [];
+const onWarning = (w: Error) => warnings.push(w);
+beforeEach(() => {
+  warnings = [];
+  process.on("warning", onWarning);
+});
+afterEach(() => {
+  process.off("warning", onWarning);
+});
+
+function setup(withWatch: boolean, pollIntervalMs = HOUR) {
+  const runtime = new TestRuntime(withWatch);
+  runtime.add("utest", "stopped");
+  const hub = new TestHubEvents();
+  const waiter = new StateWaiter({ runtime, subscribeEvents: hub.subscribe, pollIntervalMs });
+  return { runtime, hub, waiter };
+}
+
+function expectIdle(waiter: StateWaiter, hub: TestHubEvents, runtime: TestRuntime): void {
+  expect(waiter.stats()).toEqual({ containers: 0, waiters: 0, timers: 0, listeners: 0 });
+  expect(hub.emitter.listenerCount("event")).toBe(0);
+  expect(runtime.watchers.size).toBe(0);
+}
+
+describe("StateWaiter", () => {
+  it("resolves at once when the container is already in the state", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const info = await waiter.wait({ type: "lxc", id: "utest", state: "stopped", timeoutMs: HOUR });
+    expect(info).toMatchObject({ id: "utest", name: "utest", state: "stopped", type: "lxc" });
+    expect(runtime.inspectCalls).toBe(1);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("resolves on the first change that reaches the state, not on others", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    let settled = false;
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR }).finally(() => (settled = true));
+    await flush();
+    runtime.change("utest", "paused");
+    await flush();
+    expect(settled).toBe(false);
+    runtime.change("utest", "running");
+    expect((await wait).state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("sees a change made during the first inspect (runtime watch): subscribe first, then inspect", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    runtime.duringInspect = () => {
+      // The inspect already read "stopped"; the container starts before the answer arrives.
+      runtime.duringInspect = undefined;
+      runtime.change("utest", "running");
+    };
+    const info = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    expect(info.state).toBe("running");
+    expect(runtime.inspectCalls).toBe(2);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("sees a change made during the first inspect (hub event, no watch, no polling in time)", async () => {
+    const { runtime, hub, waiter } = setup(false);
+    runtime.duringInspect = () => {
+      runtime.duringInspect = undefined;
+      runtime.set("utest", "running");
+      hub.publishContainer({ container: "utest", state: "start", type: "lxc" });
+    };
+    const info = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    expect(info.state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("wakes on hub events naming the container by name, full id or short id, and only for its type", async () => {
+    const { runtime, hub, waiter } = setup(false);
+    const fullId = "08fd4fac14b85af65da4a7d9c4f9d8feb5f3ef39f2ccd978c753151de9a42765";
+    runtime.add("DockerTestAPI", "stopped", "docker", fullId);
+    const byName = waiter.wait({ type: "docker", id: "DockerTestAPI", state: "running", timeoutMs: HOUR });
+    const byFullId = waiter.wait({ type: "docker", id: fullId, state: "running", timeoutMs: HOUR });
+    await flush();
+    const before = runtime.inspectCalls;
+    hub.publishContainer({ container: "DockerTestAPI", state: "start", type: "lxc" });
+    hub.publishContainer({ container: "other", id: "0298a0baef28", state: "start", type: "docker" });
+    await flush();
+    expect(runtime.inspectCalls).toBe(before);
+    runtime.set("DockerTestAPI", "running");
+    hub.publishContainer({ id: "08fd4fac14b8", container: "renamed-meanwhile", state: "start", type: "docker" });
+    expect((await byName).state).toBe("running");
+    expect((await byFullId).state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("polls a runtime without watch only while a wait is pending", async () => {
+    const { runtime, hub, waiter } = setup(false, 5);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    expect(waiter.stats()).toMatchObject({ containers: 1, waiters: 1, timers: 2 });
+    runtime.set("utest", "running");
+    expect((await wait).state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+    const calls = runtime.inspectCalls;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(runtime.inspectCalls).toBe(calls);
+  });
+
+  it("does not poll when the runtime has a watch", async () => {
+    const { runtime, waiter } = setup(true, 1);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runtime.inspectCalls).toBe(1);
+    expect(waiter.stats()).toMatchObject({ timers: 1 }); // the timeout only
+    runtime.change("utest", "running");
+    await wait;
+  });
+
+  it("on timeout resolves with the current info", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const info = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 20 });
+    expect(info).toMatchObject({ name: "utest", state: "stopped" });
+    expect(runtime.inspectCalls).toBe(2); // the first look and a fresh one at timeout
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("with timeout 0 answers the current info at once", async () => {
+    const { hub, runtime, waiter } = setup(true);
+    const info = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 0 });
+    expect(info.state).toBe("stopped");
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("rejects NotFoundError for an unknown container", async () => {
+    const { hub, runtime, waiter } = setup(true);
+    const error = await waiter.wait({ type: "lxc", id: "nope", state: "running", timeoutMs: HOUR }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).code).toBe("NOT_FOUND");
+    // The same name of the other type is another container.
+    await expect(waiter.wait({ type: "docker", id: "utest", state: "stopped", timeoutMs: HOUR })).rejects.toBeInstanceOf(NotFoundError);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("rejects NotFoundError when the container vanishes mid-wait", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    runtime.containers.delete("utest");
+    for (const w of runtime.watchers) w({ type: "lxc", id: "utest", action: "destroy" });
+    await expect(wait).rejects.toBeInstanceOf(NotFoundError);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("rejects with the signal's reason, at once when already aborted", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const reason = new Error("user went away");
+    await expect(waiter.wait({ type: "lxc", id: "utest", state: "running", signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(runtime.inspectCalls).toBe(0);
+
+    const controller = new AbortController();
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR, signal: controller.signal });
+    await flush();
+    expect(waiter.stats().listeners).toBe(3); // hub events, runtime watch, abort listener
+    controller.abort(reason);
+    await expect(wait).rejects.toBe(reason);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("close() rejects every pending wait with CLOSED and releases everything at once", async () => {
+    const { runtime, hub, waiter } = setup(false, 5);
+    const controller = new AbortController();
+    const waits = [
+      waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR, signal: controller.signal }),
+      waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR }),
+    ];
+    await flush();
+    waiter.close();
+    expectIdle(waiter, hub, runtime);
+    for (const w of waits) await expect(w).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(waiter.wait({ type: "lxc", id: "utest", state: "stopped" })).rejects.toBeInstanceOf(ClosedError);
+    controller.abort(); // nothing listens any more
+  });
+
+  it("costs one subscription and one inspect per change for a container, however many wait", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const controller = new AbortController();
+    const waits = Array.from({ length: 200 }, () =>
+      waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR, signal: controller.signal }),
+    );
+    await flush();
+    expect(runtime.watchers.size).toBe(1);
+    expect(hub.emitter.listenerCount("event")).toBe(1);
+    expect(hub.subscriptions).toBe(1);
+    expect(waiter.stats()).toEqual({ containers: 1, waiters: 200, timers: 200, listeners: 3 });
+    expect(runtime.inspectCalls).toBe(1);
+    runtime.change("utest", "running");
+    const infos = await Promise.all(waits);
+    expect(infos.every((i) => i.state === "running")).toBe(true);
+    expect(runtime.inspectCalls).toBe(2);
+    expectIdle(waiter, hub, runtime);
+    expect(warnings).toEqual([]);
+  });
+
+  it("leaves nothing behind after 10,000 waits that resolve, time out or are aborted", async () => {
+    const runtime = new TestRuntime(true);
+    const hub = new TestHubEvents();
+    for (let i = 0; i < 100; i++) runtime.add(`c${i}`, "stopped");
+    const waiter = new StateWaiter({ runtime, subscribeEvents: hub.subscribe, pollIntervalMs: HOUR });
+    const timeoutsBefore = countTimeouts();
+    const shared = new AbortController();
+    const reason = new Error("aborted");
+    const outcomes = { resolved: 0, timedOut: 0, aborted: 0, other: 0 };
+    const singles: AbortController[] = [];
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const name = `c${i % 100}`;
+      const kind = i % 4;
+      let signal: AbortSignal | undefined;
+      if (kind === 2) signal = shared.signal;
+      if (kind === 3) {
+        const own = new AbortController();
+        singles.push(own);
+        signal = own.signal;
+      }
+      const promise = waiter.wait({ type: "lxc", id: name, state: "running", timeoutMs: kind === 1 ? 1 : HOUR, ...(signal && { signal }) });
+      waits.push(
+        promise.then(
+          (info) => void (info.state === "running" ? outcomes.resolved++ : outcomes.timedOut++),
+          (e: unknown) => void (e === reason ? outcomes.aborted++ : outcomes.other++),
+        ),
+      );
+    }
+    expect(waiter.stats()).toEqual({ containers: 100, waiters: 10_000, timers: 10_000, listeners: 2 + 1 + 2500 });
+    expect(countTimeouts()).toBeGreaterThanOrEqual(10_000); // the count does see our timers
+    expect(runtime.watchers.size).toBe(1);
+    expect(hub.emitter.listenerCount("event")).toBe(1);
+    // Timed-out waits (kind 1) settle on their own; then abort and resolve the rest.
+    await new Promise((r) => setTimeout(r, 20));
+    await flush();
+    shared.abort(reason);
+    for (const c of singles) c.abort(reason);
+    await flush();
+    for (let i = 0; i < 100; i++) runtime.change(`c${i}`, "running");
+    await Promise.all(waits);
+    expect(outcomes).toEqual({ resolved: 2500, timedOut: 2500, aborted: 5000, other: 0 });
+    expectIdle(waiter, hub, runtime);
+    expect(countTimeouts()).toBeLessThanOrEqual(timeoutsBefore);
+    expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+    expect(warnings).toEqual([]);
+  });
+});
+
+/** Lets pending promise callbacks and inspects run. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+function countTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+}
