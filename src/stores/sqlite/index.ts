@@ -1,0 +1,463 @@
+/**
+ * `log-event-hub/sqlite`: the durable store for one machine, on better-sqlite3 (an optional
+ * peer dependency, loaded only when a store opens).
+ *
+ * - WAL journal, `busy_timeout`, every write in an IMMEDIATE transaction, so several processes
+ *   can share one file (`capabilities.shared`).
+ * - Schema versioned (`hub_schema_version`) and migrated on open; a foreign, corrupt or newer
+ *   file is refused with `IncompatibleStoreError` and never written to.
+ * - Ids and event indexes come from `AUTOINCREMENT`: never reused, even after clearing.
+ * - `text` uses an FTS5 trigram index for three characters or more, an escaped `LIKE` below.
+ *
+ * @module
+ */
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
+import type { PruneRequest, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import { toSeconds, systemClock } from "../../time.js";
+import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
+import { ALL_USERS } from "../../types.js";
+import {
+  loadSqliteDriver,
+  type SqliteDatabaseLike,
+  type SqliteDriverLike,
+  type SqliteStatementLike,
+} from "./driver.js";
+import { inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
+import { CONTAINS_FUNCTION, countShape, deleteShape, type IdRange, selectShape, type ShapeContext } from "./sql.js";
+
+export type {
+  SqliteDatabaseLike,
+  SqliteDriverLike,
+  SqliteOpenOptions,
+  SqliteRunResultLike,
+  SqliteStatementLike,
+  SqliteTransactionLike,
+} from "./driver.js";
+export { APPLICATION_ID, SCHEMA_VERSION } from "./schema.js";
+
+/**
+ * How hard a commit waits for the disk (`PRAGMA synchronous`, in WAL mode).
+ *
+ * - `NORMAL`: a commit is safe from a crash of the process (kill -9, an exception), but a power
+ *   failure or OS crash may roll back the transactions committed since the last WAL sync
+ *   (at most those since the last checkpoint). The database itself stays consistent.
+ * - `FULL`: the WAL is synced on every commit, so a commit that resolved survives power loss
+ *   too (given a disk that honours fsync). Each commit costs one fsync.
+ */
+export type SqliteSynchronous = "NORMAL" | "FULL";
+
+/** Options of {@link SqliteStore}. Give exactly one of `filename` or `database`. */
+export interface SqliteStoreOptions {
+  /** Path of the database file (created if missing), or `:memory:` for a private one. */
+  filename?: string;
+  /**
+   * An already-open better-sqlite3 `Database` to use instead of opening `filename`. The store
+   * checkpoints it on {@link SqliteStore.close} but does not close it: its owner does.
+   */
+  database?: SqliteDatabaseLike;
+  /**
+   * The better-sqlite3 module itself (its default export), when the host loads it; otherwise
+   * the store imports `better-sqlite3` on open.
+   */
+  driver?: SqliteDriverLike;
+  /** Durability of each commit; see {@link SqliteSynchronous}. @default "NORMAL" */
+  synchronous?: SqliteSynchronous;
+  /**
+   * How long a write waits for another process's write lock before failing with
+   * `STORE_UNAVAILABLE`, milliseconds (`PRAGMA busy_timeout`). The wait blocks the event loop,
+   * as every better-sqlite3 call does. @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+interface LogRow {
+  id: number;
+  time_us: number;
+  level: LogRecord["level"];
+  category: string;
+  user: string;
+  message: string;
+}
+
+interface EventRow {
+  idx: number;
+  time_us: number;
+  category: string;
+  user: string;
+  payload: string;
+}
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+const STATEMENT_CACHE_SIZE = 256;
+
+function toRecord(row: LogRow): LogRecord {
+  return {
+    id: row.id,
+    ts: toSeconds(row.time_us),
+    timeUs: row.time_us,
+    level: row.level,
+    category: row.category,
+    user: row.user,
+    message: row.message,
+  };
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return { index: row.idx, timeUs: row.time_us, category: row.category, user: row.user, payloadJson: row.payload };
+}
+
+/** Refuses a non-empty file that does not start with SQLite's header, before the driver touches it. */
+function checkHeader(filename: string): void {
+  if (filename === "" || filename === ":memory:" || filename.startsWith("file:")) return;
+  let size: number;
+  try {
+    size = statSync(filename).size;
+  } catch {
+    return; // Missing: SQLite creates it.
+  }
+  if (size === 0) return;
+  const header = Buffer.alloc(16);
+  const fd = openSync(filename, "r");
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_MAGIC) {
+    throw new IncompatibleStoreError("The store's file is not a SQLite database; it was left untouched");
+  }
+}
+
+/** Maps a driver error to a {@link HubError} whose message carries no SQL. */
+function translate(error: unknown): HubError {
+  if (error instanceof HubError) return error;
+  const code = String((error as { code?: unknown }).code ?? "");
+  if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+    return new IncompatibleStoreError("The SQLite file is corrupt or not a database", { cause: error });
+  }
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new StoreUnavailableError("The SQLite database stayed locked by another writer past busy_timeout", { cause: error });
+  }
+  return new StoreUnavailableError(`The SQLite store failed${code ? ` (${code})` : ""}`, { cause: error });
+}
+
+/**
+ * The SQLite store. Create it with a filename (or an open database), hand it to a hub, and the
+ * hub opens it: `new LogEventHub({ store: new SqliteStore({ filename: "data/hub.db" }) })`.
+ */
+export class SqliteStore implements Store {
+  /** Several processes may open one file; the hub polls for their writes. */
+  readonly capabilities: StoreCapabilities = { shared: true, notifications: false };
+  private readonly options: SqliteStoreOptions;
+  private db: SqliteDatabaseLike | undefined;
+  private ownsDatabase = false;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+  private readonly statements = new Map<string, SqliteStatementLike>();
+  private containsCache: { needle: string; pattern: RegExp } | undefined;
+
+  /** @param options A filename, or {@link SqliteStoreOptions}. */
+  constructor(options: SqliteStoreOptions | string) {
+    this.options = typeof options === "string" ? { filename: options } : { ...options };
+    const { filename, database, synchronous, busyTimeoutMs } = this.options;
+    if ((filename === undefined) === (database === undefined)) {
+      throw new TypeError("SqliteStore needs exactly one of `filename` or `database`");
+    }
+    if (synchronous !== undefined && synchronous !== "NORMAL" && synchronous !== "FULL") {
+      throw new TypeError('`synchronous` must be "NORMAL" or "FULL"');
+    }
+    if (busyTimeoutMs !== undefined && (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0)) {
+      throw new TypeError("`busyTimeoutMs` must be a non-negative integer");
+    }
+  }
+
+  /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("The SQLite store is closed"));
+    this.opening ??= this.openOnce();
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
+    const { filename, database, synchronous = "NORMAL", busyTimeoutMs = 5000 } = this.options;
+    let db = database;
+    if (db === undefined) {
+      const driver = this.options.driver ?? (await loadSqliteDriver());
+      checkHeader(filename as string);
+      try {
+        db = new driver(filename as string, { timeout: busyTimeoutMs });
+      } catch (error) {
+        throw translate(error);
+      }
+      this.ownsDatabase = true;
+    }
+    try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // Read-only look first: nothing is written to a file that turns out not to be ours.
+      inspectDatabase(db);
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${synchronous}`);
+      const upgrade = db.transaction(() => {
+        const state = inspectDatabase(db as SqliteDatabaseLike);
+        const version = state.kind === "empty" ? 0 : state.version;
+        if (version < SCHEMA_VERSION) migrate(db as SqliteDatabaseLike, version, systemClock.nowUs());
+      });
+      upgrade.immediate();
+      db.function(CONTAINS_FUNCTION, { deterministic: true }, ((message: string, needle: string) =>
+        this.containsFolded(message, needle) ? 1 : 0) as (...args: never[]) => unknown);
+    } catch (error) {
+      if (this.ownsDatabase) db.close();
+      throw translate(error);
+    }
+    this.db = db;
+    if (this.closed) await this.close();
+  }
+
+  async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const last = this.stmt("SELECT time_us FROM log_records ORDER BY id DESC LIMIT 1").get() as { time_us: number } | undefined;
+          let previous = last?.time_us ?? Number.NEGATIVE_INFINITY;
+          let backwards = false;
+          const insert = this.stmt("INSERT INTO log_records (time_us, level, category, user, message) VALUES (?, ?, ?, ?, ?)");
+          const out: LogRecord[] = [];
+          for (const r of records) {
+            if (r.timeUs < previous) backwards = true;
+            previous = r.timeUs;
+            const id = Number(insert.run(r.timeUs, r.level, r.category, r.user, r.message).lastInsertRowid);
+            out.push({ id, ts: toSeconds(r.timeUs), timeUs: r.timeUs, level: r.level, category: r.category, user: r.user, message: r.message });
+          }
+          // Time ranges become id ranges only while time never goes back in id order.
+          if (backwards) this.stmt("UPDATE hub_meta SET value = 0 WHERE key = 'logs_time_ordered'").run();
+          return out;
+        })
+        .immediate(),
+    );
+  }
+
+  async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const range: IdRange = {};
+          if (query.afterId !== undefined) range.lo = query.afterId + 1;
+          if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
+          if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
+          const ctx = this.timeBounds(query, range);
+          if (ctx === undefined) return [];
+          const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
+          return (this.stmt(shape.sql).all(...shape.params) as LogRow[]).map(toRecord);
+        })
+        .deferred(),
+    );
+  }
+
+  async countLogs(filter: StoreLogFilter): Promise<number> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const range: IdRange = {};
+          const ctx = this.timeBounds(filter, range);
+          if (ctx === undefined) return 0;
+          const shape = countShape(filter, range, ctx);
+          return (this.stmt(shape.sql).get(...shape.params) as { n: number }).n;
+        })
+        .deferred(),
+    );
+  }
+
+  async clearLogs(filter: StoreLogFilter): Promise<number> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const range: IdRange = {};
+          const ctx = this.timeBounds(filter, range);
+          if (ctx === undefined) return 0;
+          const shape = deleteShape(filter, range, ctx);
+          const removed = this.stmt(shape.sql).run(...shape.params).changes;
+          this.resetTimeOrderWhenEmpty();
+          return removed;
+        })
+        .immediate(),
+    );
+  }
+
+  async lastLogId(): Promise<number> {
+    return this.use(() => (this.stmt("SELECT coalesce(max(id), 0) AS id FROM log_records").get() as { id: number }).id);
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const insert = this.stmt("INSERT INTO events (time_us, category, user, payload) VALUES (?, ?, ?, ?)");
+          return events.map((e) => ({
+            index: Number(insert.run(e.timeUs, e.category, e.user, e.payloadJson).lastInsertRowid),
+            ...e,
+          }));
+        })
+        .immediate(),
+    );
+  }
+
+  async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
+    // One read transaction: head, oldest and the window come from the same snapshot.
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          // `everyone` is the hub's own relay read; no query can set it.
+          const visible = read.everyone === true ? "1" : "(user = 'all' OR user = ?)";
+          const who = read.everyone === true ? [] : [read.user ?? ALL_USERS];
+          const rows =
+            read.after !== undefined
+              ? (this.stmt(`SELECT * FROM events WHERE idx > ? AND ${visible} ORDER BY idx LIMIT ?`).all(
+                  read.after,
+                  ...who,
+                  read.limit,
+                ) as EventRow[])
+              : (this.stmt(`SELECT * FROM events WHERE ${visible} ORDER BY idx DESC LIMIT ?`).all(
+                  ...who,
+                  read.limit,
+                ) as EventRow[]).reverse();
+          const bounds = this.stmt(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS head, " +
+              "coalesce((SELECT min(idx) FROM events), 0) AS oldest",
+          ).get() as { head: number; oldest: number };
+          return { events: rows.map(toEvent), head: bounds.head, oldest: bounds.oldest };
+        })
+        .deferred(),
+    );
+  }
+
+  async prune(request: PruneRequest): Promise<{ logs: number; events: number }> {
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          let logs = 0;
+          let events = 0;
+          if (request.maxLogs !== undefined) {
+            logs += this.stmt(
+              "DELETE FROM log_records WHERE id <= (SELECT id FROM log_records ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            ).run(request.maxLogs).changes;
+          }
+          if (request.logsBeforeUs !== undefined) {
+            logs += this.stmt("DELETE FROM log_records WHERE time_us < ?").run(request.logsBeforeUs).changes;
+          }
+          if (request.maxEvents !== undefined) {
+            events += this.stmt("DELETE FROM events WHERE idx <= (SELECT idx FROM events ORDER BY idx DESC LIMIT 1 OFFSET ?)").run(
+              request.maxEvents,
+            ).changes;
+          }
+          if (request.eventsBeforeUs !== undefined) {
+            // Events leave only from the front, so a cursor can always tell how many it lost.
+            events += this.stmt(
+              "DELETE FROM events WHERE idx < coalesce((SELECT idx FROM events WHERE time_us >= ? ORDER BY idx LIMIT 1), " +
+                "(SELECT seq FROM sqlite_sequence WHERE name = 'events') + 1)",
+            ).run(request.eventsBeforeUs).changes;
+          }
+          if (logs > 0) this.resetTimeOrderWhenEmpty();
+          return { logs, events };
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * A number that changes when another connection commits to the file (`PRAGMA data_version`):
+   * a cheap way to poll for foreign writes without reading any table.
+   */
+  dataVersion(): number {
+    return this.use((db) => Number(db.pragma("data_version", { simple: true })));
+  }
+
+  /**
+   * Checkpoints the WAL into the main file (`wal_checkpoint(TRUNCATE)`), then closes the
+   * connection if the store opened it. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const db = this.db;
+    this.db = undefined;
+    this.statements.clear();
+    if (db === undefined || !db.open) return;
+    try {
+      db.pragma("optimize");
+      db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // Another process may hold the WAL; it checkpoints later. Closing must still succeed.
+    }
+    if (this.ownsDatabase) db.close();
+  }
+
+  /** Runs `fn` on the open database, translating driver errors. */
+  private use<T>(fn: (db: SqliteDatabaseLike) => T): T {
+    if (this.closed) throw new ClosedError("The SQLite store is closed");
+    const db = this.db;
+    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open: call open() first");
+    try {
+      return fn(db);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  private stmt(sql: string): SqliteStatementLike {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = (this.db as SqliteDatabaseLike).prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        this.statements.delete(this.statements.keys().next().value as string);
+      }
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * When times follow ids, narrows `range` to the ids inside the time bounds (two index
+   * probes), so a time filter never sorts. Answers `undefined` when nothing can match.
+   */
+  private timeBounds(filter: StoreLogFilter, range: IdRange): ShapeContext | undefined {
+    if (filter.fromUs === undefined && filter.toUs === undefined) return { timeAsIds: false };
+    const ordered = this.stmt("SELECT value FROM hub_meta WHERE key = 'logs_time_ordered'").get() as { value: number } | undefined;
+    if (ordered?.value !== 1) return { timeAsIds: false };
+    if (filter.fromUs !== undefined) {
+      const first = this.stmt("SELECT id FROM log_records WHERE time_us >= ? ORDER BY time_us, id LIMIT 1").get(filter.fromUs) as
+        | { id: number }
+        | undefined;
+      if (first === undefined) return undefined;
+      range.lo = Math.max(range.lo ?? first.id, first.id);
+    }
+    if (filter.toUs !== undefined) {
+      const last = this.stmt("SELECT id FROM log_records WHERE time_us <= ? ORDER BY time_us DESC, id DESC LIMIT 1").get(
+        filter.toUs,
+      ) as { id: number } | undefined;
+      if (last === undefined) return undefined;
+      range.hi = Math.min(range.hi ?? last.id, last.id);
+    }
+    return { timeAsIds: true };
+  }
+
+  private resetTimeOrderWhenEmpty(): void {
+    this.stmt(
+      "UPDATE hub_meta SET value = 1 WHERE key = 'logs_time_ordered' AND NOT EXISTS (SELECT 1 FROM log_records)",
+    ).run();
+  }
+
+  /** Unicode case-insensitive literal substring test, as the memory store does it. */
+  private containsFolded(message: string, needle: string): boolean {
+    if (this.containsCache?.needle !== needle) {
+      this.containsCache = { needle, pattern: new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "iu") };
+    }
+    return this.containsCache.pattern.test(message);
+  }
+}
+
+/** Creates a {@link SqliteStore} and opens it, so errors (missing driver, foreign file) surface here. */
+export async function createSqliteStore(options: SqliteStoreOptions | string): Promise<SqliteStore> {
+  const store = new SqliteStore(options);
+  await store.open();
+  return store;
+}

@@ -1,0 +1,202 @@
+/**
+ * Query shapes for log reads, counts and deletes. One function turns a filter into SQL whose
+ * plan is chosen here rather than left to chance, so every seed query walks an index in id
+ * order and stops at `limit` instead of sorting the table.
+ *
+ * @module
+ */
+import type { StoreLogFilter } from "../../types.js";
+
+/** Inclusive id range a read is confined to (from keyset paging or translated time bounds). */
+export interface IdRange {
+  lo?: number;
+  hi?: number;
+}
+
+/** SQL plus its positional parameters. */
+export interface SqlText {
+  sql: string;
+  params: unknown[];
+}
+
+/** How a shape treats the time filter. */
+export interface ShapeContext {
+  /**
+   * Times never go backwards in id order, and the time bounds were already turned into
+   * {@link IdRange} bounds; time predicates then only double-check.
+   */
+  timeAsIds: boolean;
+}
+
+const COLUMNS = "l.id, l.time_us, l.level, l.category, l.user, l.message";
+
+/** Name of the JS function used for short non-ASCII `text` (Unicode case folding). */
+export const CONTAINS_FUNCTION = "leh_contains";
+
+/** The shortest `text` the trigram index can answer (in code points). */
+export const TRIGRAM_MIN = 3;
+
+/** Whether `text` goes through the FTS5 trigram index. */
+export function usesTrigram(text: string | undefined): text is string {
+  return text !== undefined && [...text].length >= TRIGRAM_MIN;
+}
+
+/** An FTS5 query that matches `text` as one literal phrase: everything inside quotes is data. */
+export function ftsPhrase(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** A LIKE pattern matching `text` literally anywhere, for `ESCAPE '\'`. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+type Driver =
+  | { kind: "fts" }
+  | { kind: "index"; column: "user" | "category" | "level"; values: readonly string[] }
+  | { kind: "rowid" };
+
+// Most selective first: a user names few rows, a category more, a level most.
+function chooseDriver(filter: StoreLogFilter): Driver {
+  if (usesTrigram(filter.text)) return { kind: "fts" };
+  if (filter.user !== undefined) return { kind: "index", column: "user", values: [filter.user] };
+  if (filter.categories?.length) return { kind: "index", column: "category", values: filter.categories };
+  if (filter.levels?.length) return { kind: "index", column: "level", values: filter.levels };
+  return { kind: "rowid" };
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
+/**
+ * The predicates a shape checks row by row. `+` keeps SQLite from picking another index for
+ * them, so the driver's id-ordered walk stays the plan.
+ */
+function residual(filter: StoreLogFilter, skip: Driver, range: IdRange, ctx: ShapeContext, idColumn: string): SqlText {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (range.lo !== undefined) {
+    where.push(`${idColumn} >= ?`);
+    params.push(range.lo);
+  }
+  if (range.hi !== undefined) {
+    where.push(`${idColumn} <= ?`);
+    params.push(range.hi);
+  }
+  const columnIsDriver = (c: string) => skip.kind === "index" && skip.column === c;
+  if (filter.user !== undefined && !columnIsDriver("user")) {
+    where.push("+l.user = ?");
+    params.push(filter.user);
+  }
+  if (filter.categories?.length && !columnIsDriver("category")) {
+    where.push(`+l.category IN (${placeholders(filter.categories.length)})`);
+    params.push(...filter.categories);
+  }
+  if (filter.levels?.length && !columnIsDriver("level")) {
+    where.push(`+l.level IN (${placeholders(filter.levels.length)})`);
+    params.push(...filter.levels);
+  }
+  const time = ctx.timeAsIds ? "+l.time_us" : "l.time_us";
+  if (filter.fromUs !== undefined) {
+    where.push(`${time} >= ?`);
+    params.push(filter.fromUs);
+  }
+  if (filter.toUs !== undefined) {
+    where.push(`${time} <= ?`);
+    params.push(filter.toUs);
+  }
+  if (filter.text !== undefined && skip.kind !== "fts") {
+    // LIKE folds ASCII only; a short needle with other letters goes through a JS function.
+    if (/^[\x00-\x7f]*$/.test(filter.text)) {
+      where.push("l.message LIKE ? ESCAPE '\\'");
+      params.push(likePattern(filter.text));
+    } else {
+      where.push(`${CONTAINS_FUNCTION}(l.message, ?)`);
+      params.push(filter.text);
+    }
+  }
+  return { sql: where.length ? where.join(" AND ") : "1", params };
+}
+
+/** `FROM ... WHERE ...` for a driver and one of its values (index drivers branch per value). */
+function source(filter: StoreLogFilter, driver: Driver, value: string | undefined, range: IdRange, ctx: ShapeContext): SqlText {
+  if (driver.kind === "fts") {
+    const rest = residual(filter, driver, range, ctx, "f.rowid");
+    return {
+      sql: `FROM log_records_fts f CROSS JOIN log_records l ON l.id = f.rowid WHERE f.log_records_fts MATCH ? AND ${rest.sql}`,
+      params: [ftsPhrase(filter.text as string), ...rest.params],
+    };
+  }
+  if (driver.kind === "index") {
+    const rest = residual(filter, driver, range, ctx, "l.id");
+    return {
+      sql: `FROM log_records l INDEXED BY log_records_${driver.column} WHERE l.${driver.column} = ? AND ${rest.sql}`,
+      params: [value, ...rest.params],
+    };
+  }
+  const rest = residual(filter, driver, range, ctx, "l.id");
+  return { sql: `FROM log_records l WHERE ${rest.sql}`, params: rest.params };
+}
+
+/** A page of records in id order. */
+export function selectShape(
+  filter: StoreLogFilter,
+  page: { order: "asc" | "desc"; limit: number; offset: number },
+  range: IdRange,
+  ctx: ShapeContext,
+): SqlText {
+  const driver = chooseDriver(filter);
+  const dir = page.order === "asc" ? "ASC" : "DESC";
+  if (driver.kind === "index" && driver.values.length > 1) {
+    // One id-ordered walk per value, merged: no sort of every match.
+    const branches = driver.values.map((v) => source(filter, driver, v, range, ctx));
+    return {
+      sql:
+        branches.map((b) => `SELECT * FROM (SELECT ${COLUMNS} ${b.sql} ORDER BY l.id ${dir} LIMIT ?)`).join(" UNION ALL ") +
+        ` ORDER BY id ${dir} LIMIT ? OFFSET ?`,
+      params: [...branches.flatMap((b) => [...b.params, page.limit + page.offset]), page.limit, page.offset],
+    };
+  }
+  const from = source(filter, driver, driver.kind === "index" ? driver.values[0] : undefined, range, ctx);
+  const orderColumn = driver.kind === "fts" ? "f.rowid" : "l.id";
+  return {
+    sql: `SELECT ${COLUMNS} ${from.sql} ORDER BY ${orderColumn} ${dir} LIMIT ? OFFSET ?`,
+    params: [...from.params, page.limit, page.offset],
+  };
+}
+
+/** `FROM ... WHERE ...` for counting or deleting: order does not matter, SQLite picks the index. */
+function unorderedSource(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
+  if (usesTrigram(filter.text)) return source(filter, { kind: "fts" }, undefined, range, ctx);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.user !== undefined) {
+    where.push("l.user = ?");
+    params.push(filter.user);
+  }
+  if (filter.categories?.length) {
+    where.push(`l.category IN (${placeholders(filter.categories.length)})`);
+    params.push(...filter.categories);
+  }
+  if (filter.levels?.length) {
+    where.push(`l.level IN (${placeholders(filter.levels.length)})`);
+    params.push(...filter.levels);
+  }
+  const rest = residual({ ...filter, user: undefined, categories: undefined, levels: undefined }, { kind: "rowid" }, range, ctx, "l.id");
+  where.push(rest.sql);
+  params.push(...rest.params);
+  return { sql: `FROM log_records l WHERE ${where.join(" AND ")}`, params };
+}
+
+/** How many records match. */
+export function countShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
+  const from = unorderedSource(filter, range, ctx);
+  return { sql: `SELECT count(*) AS n ${from.sql}`, params: from.params };
+}
+
+/** Deletes the matching records. */
+export function deleteShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
+  const from = unorderedSource(filter, range, ctx);
+  return { sql: `DELETE FROM log_records WHERE id IN (SELECT l.id ${from.sql})`, params: from.params };
+}
