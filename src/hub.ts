@@ -217,9 +217,9 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       this.feed.advance(window.head);
       const retention = this.options.retention;
       if (retention && Object.keys(retention).some((k) => k !== "intervalMs")) {
-        await this.prune();
+        await this.applyRetention();
         this.retentionTimer = setInterval(() => {
-          this.prune().catch((error) => this.emitter.emit("error", error));
+          this.applyRetention().catch((error) => this.emitter.emit("error", error));
         }, retention.intervalMs ?? 60_000);
         this.retentionTimer.unref();
       }
@@ -378,9 +378,13 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
 
   /** Applies the configured retention now; resolves how many records and events were dropped. */
   async prune(): Promise<{ logs: number; events: number }> {
+    await this.ready();
+    return this.applyRetention();
+  }
+
+  private applyRetention(): Promise<{ logs: number; events: number }> {
     const r = this.options.retention ?? {};
     const now = this.clock.nowUs();
-    await this.ready();
     return this.store.prune({
       ...(r.maxLogs !== undefined && { maxLogs: r.maxLogs }),
       ...(r.maxEvents !== undefined && { maxEvents: r.maxEvents }),

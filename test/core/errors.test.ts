@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import {
+  ClosedError,
+  CursorExpiredError,
+  ErrorCodes,
+  HubError,
+  httpStatusOf,
+  MissingDependencyError,
+  NotFoundError,
+  RuntimeUnavailableError,
+  StoreUnavailableError,
+  toHttpError,
+  ValidationError,
+} from "../../src/index.js";
+
+describe("errors", () => {
+  it("carry stable codes and map to HTTP statuses", () => {
+    const cases: [HubError, string, number][] = [
+      [new ValidationError("bad", "limit"), "VALIDATION", 400],
+      [new NotFoundError("gone"), "NOT_FOUND", 404],
+      [new CursorExpiredError("old", 3, 10), "CURSOR_EXPIRED", 410],
+      [new StoreUnavailableError("down"), "STORE_UNAVAILABLE", 503],
+      [new RuntimeUnavailableError("down"), "RUNTIME_UNAVAILABLE", 503],
+      [new ClosedError(), "CLOSED", 503],
+    ];
+    for (const [error, code, status] of cases) {
+      expect(error).toBeInstanceOf(HubError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe(code);
+      expect(httpStatusOf(error)).toBe(status);
+      expect(toHttpError(error)).toEqual({ status, body: { error: { code, message: error.message } } });
+    }
+  });
+
+  it("hide unexpected errors behind a generic 500", () => {
+    const leaky = new Error('relation "secret" does not exist at /home/app/db.ts:12');
+    expect(toHttpError(leaky)).toEqual({ status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: "Internal error" } } });
+    expect(toHttpError(new MissingDependencyError("pg", "log-event-hub/postgres")).body.error.message).toBe("Internal error");
+  });
+
+  it("name the package to install when a driver is missing", () => {
+    const error = new MissingDependencyError("better-sqlite3", "log-event-hub/sqlite");
+    expect(error.code).toBe("MISSING_DEPENDENCY");
+    expect(error.message).toContain("npm install better-sqlite3");
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { parseEventQuery, parseLogQuery, parseWaitQuery, ValidationError } from "../../src/index.js";
+
+function rejects(fn: () => unknown, param?: string): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ValidationError);
+  expect((caught as ValidationError).code).toBe("VALIDATION");
+  if (param !== undefined) expect((caught as ValidationError).param).toBe(param);
+}
+
+describe("parseLogQuery", () => {
+  it("parses every parameter of the seed into a typed query", () => {
+    const q = parseLogQuery(
+      new URLSearchParams("time_start=1426613400&time_end=1426613412&limit=5&offset=2&user=Anonymous&level=warn,ERROR&category=Import,system&text=50%25_x"),
+    );
+    expect(q).toEqual({
+      timeStart: 1426613400,
+      timeEnd: 1426613412,
+      limit: 5,
+      offset: 2,
+      user: "Anonymous",
+      level: ["WARN", "ERROR"],
+      category: ["import", "system"],
+      text: "50%_x",
+    });
+  });
+
+  it("does not invent a limit and treats 0 bounds as given (unbounded)", () => {
+    expect(parseLogQuery({})).toEqual({});
+    expect(parseLogQuery({ time_start: "0", time_end: "0" })).toEqual({ timeStart: 0, timeEnd: 0 });
+  });
+
+  it("accepts start/end as aliases and a plain record such as req.query", () => {
+    expect(parseLogQuery({ start: "10", end: "20", before_id: "7" })).toEqual({ timeStart: 10, timeEnd: 20, beforeId: 7 });
+    expect(parseLogQuery({ limit: ["5"] })).toEqual({ limit: 5 });
+  });
+
+  it("ignores unknown parameters such as cache busters", () => {
+    expect(parseLogQuery({ _: "1700000000", limit: "3" })).toEqual({ limit: 3 });
+  });
+
+  it("accepts the configured maximum limit and custom categories", () => {
+    expect(parseLogQuery({ limit: "1000" }).limit).toBe(1000);
+    expect(parseLogQuery({ limit: "50", category: "audit" }, { categories: ["audit"], limits: { maxLimit: 50 } })).toEqual({
+      limit: 50,
+      category: ["audit"],
+    });
+  });
+
+  const bad: [string, string][] = [
+    ["limit=0", "limit"],
+    ["limit=1001", "limit"],
+    ["limit=1e3", "limit"],
+    ["limit=20abc", "limit"],
+    ["limit=%205", "limit"],
+    ["limit=5%20", "limit"],
+    ["limit=-1", "limit"],
+    ["limit=0x10", "limit"],
+    ["limit=05", "limit"],
+    ["limit=", "limit"],
+    ["limit=2.5", "limit"],
+    ["offset=-1", "offset"],
+    ["offset=abc", "offset"],
+    ["limit=5&limit=6", "limit"],
+    ["user=a&user=b", "user"],
+    ["level=DEBUG", "level"],
+    ["level=INFO,NOPE", "level"],
+    ["level=INFO,", "level"],
+    ["category=containers", "category"],
+    ["time_start=20&time_end=10", "time_start"],
+    ["time_start=10&start=10", "time_start"],
+    ["time_end=10&end=10", "time_end"],
+    ["time_start=-5", "time_start"],
+    ["end=1.5", "end"],
+    ["before_id=0", "before_id"],
+    [`text=${"x".repeat(1025)}`, "text"],
+  ];
+  for (const [query, param] of bad) {
+    it(`refuses ${query.length > 40 ? `${query.slice(0, 40)}…` : query}`, () => {
+      rejects(() => parseLogQuery(new URLSearchParams(query)), param);
+    });
+  }
+
+  it("refuses a limit above a configured maximum", () => {
+    rejects(() => parseLogQuery({ limit: "51" }, { limits: { maxLimit: 50 } }), "limit");
+  });
+
+  it("refuses non-string values from a record", () => {
+    rejects(() => parseLogQuery({ limit: 5 as unknown as string }), "limit");
+    rejects(() => parseLogQuery({ user: { a: 1 } as unknown as string }), "user");
+  });
+});
+
+describe("parseEventQuery", () => {
+  it("parses index, limit and wait (seconds to milliseconds)", () => {
+    expect(parseEventQuery({ index: "56", limit: "20", wait: "30" })).toEqual({ index: 56, limit: 20, wait: 30_000 });
+    expect(parseEventQuery({})).toEqual({});
+    expect(parseEventQuery({ index: "0" })).toEqual({ index: 0 });
+  });
+
+  for (const [query, param] of [
+    ["index=-1", "index"],
+    ["index=1.5", "index"],
+    ["index=abc", "index"],
+    ["index=1&index=2", "index"],
+    ["limit=0", "limit"],
+    ["limit=1001", "limit"],
+    ["wait=3601", "wait"],
+    ["wait=-1", "wait"],
+    ["wait=1e2", "wait"],
+  ] as const) {
+    it(`refuses ${query}`, () => rejects(() => parseEventQuery(new URLSearchParams(query)), param));
+  }
+});
+
+describe("parseWaitQuery", () => {
+  it("parses path parameters and duration with the seed's default of 60 s", () => {
+    expect(parseWaitQuery({ type: "lxc", id: "utest", state: "stopped", duration: "5" })).toEqual({
+      type: "lxc",
+      id: "utest",
+      state: "stopped",
+      timeout: 5000,
+    });
+    expect(parseWaitQuery({ type: "docker", id: "x", state: "running" }).timeout).toBe(60_000);
+  });
+
+  for (const [params, param] of [
+    [{ type: "kvm", id: "a", state: "running" }, "type"],
+    [{ type: "lxc", id: "", state: "running" }, "id"],
+    [{ type: "lxc", id: "a", state: "paused" }, "state"],
+    [{ type: "lxc", id: "a", state: "running", duration: "3601" }, "duration"],
+    [{ type: "lxc", id: "a", state: "running", duration: "-1" }, "duration"],
+    [{ type: "lxc", id: "a", state: "running", duration: "5s" }, "duration"],
+  ] as const) {
+    it(`refuses ${JSON.stringify(params)}`, () => rejects(() => parseWaitQuery(params), param));
+  }
+});
