@@ -376,11 +376,11 @@ export class PostgresStore implements Store {
        o AS (SELECT coalesce(min(idx), 0) AS oldest FROM ${t.events}),
        e AS (
          SELECT idx, time_us, category, user_name, payload FROM ${t.events}
-         WHERE idx > $1::bigint AND (user_name = $2 OR user_name = $3::text)
+         WHERE idx > $1::bigint AND ($5::boolean OR user_name = $2 OR user_name = $3::text)
          ORDER BY idx ${newest ? "DESC" : "ASC"} LIMIT $4
        )
        SELECT f.head, o.oldest, e.* FROM f CROSS JOIN o LEFT JOIN e ON true ORDER BY e.idx`,
-      [read.after ?? 0, ALL_USERS, read.user ?? null, read.limit],
+      [read.after ?? 0, ALL_USERS, read.user ?? null, read.limit, read.everyone === true],
     );
     const first = rows[0];
     return {
