@@ -1,0 +1,33 @@
+import { describe, expectTypeOf, it } from "vitest";
+import { LogEventHub, type HubEvent, type LogRecord } from "../../src/index.js";
+
+describe("types", () => {
+  it("host categories are typed through a generic, not string", () => {
+    const hub = new LogEventHub({ categories: ["audit"] as const });
+    expectTypeOf(hub.info).parameter(0).toEqualTypeOf<"container" | "image" | "import" | "export" | "backup" | "system" | "audit">();
+    // @ts-expect-error an unregistered category does not typecheck
+    void hub.info("network", "x");
+    expectTypeOf(hub.queryLogs).returns.resolves.toEqualTypeOf<LogRecord<"container" | "image" | "import" | "export" | "backup" | "system" | "audit">[]>();
+  });
+
+  it("publish is a discriminated union over categories and payloads", () => {
+    const hub = new LogEventHub<never, { backup: { job: string; ok: boolean } }>({ eventCategories: ["backup"] });
+    void hub.publish({ category: "container", user: "all", payload: { container: "utest", type: "lxc", state: "start" } });
+    void hub.publish({ category: "backup", user: "alice", payload: { job: "nightly", ok: true } });
+    // @ts-expect-error a container state outside the seed's table
+    void hub.publish({ category: "container", user: "all", payload: { container: "utest", type: "lxc", state: "explode" } });
+    // @ts-expect-error the wrong payload for a host category
+    void hub.publish({ category: "backup", user: "all", payload: { job: 1 } });
+  });
+
+  it("listeners are typed", () => {
+    const hub = new LogEventHub();
+    hub.on("log", (record) => expectTypeOf(record.id).toEqualTypeOf<number>());
+    hub.on("event", (event) => {
+      if (event.category === "image") expectTypeOf(event.payload.action).toEqualTypeOf<"download" | "delete" | "update">();
+    });
+    // @ts-expect-error unknown event name
+    hub.on("nope", () => undefined);
+    expectTypeOf<HubEvent>().toHaveProperty("index");
+  });
+});
