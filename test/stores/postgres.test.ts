@@ -219,6 +219,39 @@ describe.skipIf(!available)("PostgresStore", () => {
     });
   });
 
+  describe("commit order", () => {
+    it("a publish waits for an open publish transaction, so indexes follow commit order", async () => {
+      const schema = schemaFor("order");
+      const store = new PostgresStore({ connectionString: PG_URL, schema });
+      const reader = new PostgresStore({ connectionString: PG_URL, schema });
+      await store.appendEvents([{ timeUs: 0, category: "image", user: "all", payloadJson: '{"n":1}' }]);
+      const slow = new pg.Client({ connectionString: PG_URL });
+      await slow.connect();
+      // A publisher that took index 2 and has not committed yet.
+      await slow.query("BEGIN");
+      await slow.query(`UPDATE "${schema}".leh_feed SET head = head + 1 WHERE id = 1`);
+      await slow.query(`INSERT INTO "${schema}".leh_events VALUES (2, 0, 'image', 'all', '{"n":2}')`);
+      let settled = false;
+      const fast = store.appendEvents([{ timeUs: 0, category: "image", user: "all", payloadJson: '{"n":3}' }]).finally(() => {
+        settled = true;
+      });
+      await sleep(300);
+      expect(settled).toBe(false);
+      // Readers see neither: index 2 is not committed, and 3 cannot be handed out before it.
+      expect(await reader.readEvents({ after: 1, limit: 10 })).toEqual({ events: [], head: 1, oldest: 1 });
+      await slow.query("COMMIT");
+      expect((await fast).map((e) => e.index)).toEqual([3]);
+      const window = await reader.readEvents({ after: 1, limit: 10 });
+      expect(window.events.map((e) => [e.index, e.payloadJson])).toEqual([
+        [2, '{"n":2}'],
+        [3, '{"n":3}'],
+      ]);
+      await slow.end();
+      await store.close();
+      await reader.close();
+    });
+  });
+
   describe("group commit", () => {
     it("writes concurrent appends through a hub in few statements, each resolving after its own commit", async () => {
       const schema = schemaFor("group");
