@@ -43,3 +43,4 @@ export type { EventMessageOptions, ParsedEventMessage } from "./events/wire.js";
 export { systemClock, toSeconds, toMicros } from "./time.js";
 export { exportCsv } from "./csv/export.js";
 export type { CsvExportOptions } from "./csv/export.js";
+export * from "./http/index.js";

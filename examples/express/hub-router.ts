@@ -1,0 +1,66 @@
+/**
+ * Express 5 glue for the seed's "Log and Event" API. Everything else (parsing, validation, JSON,
+ * CSV, error mapping) is the core's `createApiHandler`.
+ *
+ * ```ts
+ * app.use("/hub", hubRouter(hub, { getUser: (req) => req.session?.user }));
+ * // GET /hub/api/v1/log?limit=5, GET /hub/api/v1/event, ...
+ * ```
+ */
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  createApiHandler,
+  matchApiRoute,
+  type ApiHandlerOptions,
+  type ApiHub,
+  type ApiResponse,
+} from "log-event-hub";
+
+/** Options of {@link hubRouter}: the core handler's, plus routing. */
+export interface HubRouterOptions extends ApiHandlerOptions<Request> {
+  /**
+   * Pass paths that are not API routes to the next middleware instead of answering a JSON 404
+   * (for mounting at `/` beside the host's own routes). @default false
+   */
+  fallthrough?: boolean;
+}
+
+/** A middleware serving the API; mount it under any prefix with `app.use(prefix, ...)`. */
+export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestHandler {
+  const handle = createApiHandler<Request>(hub, options);
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Under app.use(prefix), req.url is relative to the prefix; keep its raw query string.
+    const url = req.url;
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    if (options.fallthrough && !matchApiRoute(path)) return next();
+    const aborter = new AbortController();
+    // `close` before the response finished means the client went away.
+    res.once("close", () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    handle({ method: req.method, path, query: q < 0 ? "" : url.slice(q + 1), signal: aborter.signal, native: req })
+      .then((response) => send(res, response, aborter.signal))
+      .catch(next);
+  };
+}
+
+/** Writes a core response; streams honour back-pressure and stop when the client leaves. */
+async function send(res: Response, response: ApiResponse, signal: AbortSignal): Promise<void> {
+  const { body } = response;
+  if (signal.aborted || res.destroyed) {
+    if (typeof body !== "string") await body[Symbol.asyncIterator]().return?.();
+    return;
+  }
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  if (typeof body === "string") {
+    res.end(body);
+    return;
+  }
+  // pipeline destroys the response on a mid-stream failure (an incomplete transfer, never a
+  // silently short file) and the source when the client leaves (ending the store reads).
+  await pipeline(Readable.from(body, { objectMode: false }), res).catch(() => undefined);
+}

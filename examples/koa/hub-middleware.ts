@@ -1,0 +1,52 @@
+/**
+ * Koa 3 glue for the seed's "Log and Event" API. Everything else (parsing, validation, JSON,
+ * CSV, error mapping) is the core's `createApiHandler`.
+ *
+ * ```ts
+ * app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.state.user?.name }));
+ * // GET /hub/api/v1/log?limit=5, GET /hub/api/v1/event, ...
+ * ```
+ */
+import type { Context, Middleware } from "koa";
+import { Readable } from "node:stream";
+import { createApiHandler, matchApiRoute, type ApiHandlerOptions, type ApiHub } from "log-event-hub";
+
+/** Options of {@link hubMiddleware}: the core handler's (its `getUser` gets the Koa context), plus routing. */
+export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
+  /** Mount point, for example `/hub`; requests outside it go to the next middleware. @default "" */
+  prefix?: string;
+  /**
+   * Pass paths under the prefix that are not API routes to the next middleware instead of
+   * answering a JSON 404. @default false
+   */
+  fallthrough?: boolean;
+}
+
+/** A Koa middleware serving the API under `prefix`. */
+export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): Middleware {
+  const prefix = (options.prefix ?? "").replace(/\/+$/, "");
+  const handle = createApiHandler<Context>(hub, options);
+  return async (ctx, next) => {
+    const full = ctx.path;
+    if (prefix !== "" && full !== prefix && !full.startsWith(`${prefix}/`)) return next();
+    const path = full.slice(prefix.length) || "/";
+    if (options.fallthrough && !matchApiRoute(path)) return next();
+    const aborter = new AbortController();
+    // `close` before the response finished means the client went away.
+    ctx.res.once("close", () => {
+      if (!ctx.res.writableFinished) aborter.abort();
+    });
+    const response = await handle({
+      method: ctx.method,
+      path,
+      query: ctx.querystring,
+      signal: aborter.signal,
+      native: ctx as Context,
+    });
+    ctx.status = response.status;
+    ctx.set(response.headers);
+    // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
+    // (ending the store reads) when the client leaves or the export fails mid-way.
+    ctx.body = typeof response.body === "string" ? response.body : Readable.from(response.body, { objectMode: false });
+  };
+}

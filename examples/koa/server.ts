@@ -1,0 +1,34 @@
+/**
+ * Mounting the API into an existing Koa 3 app, under `/hub`:
+ *
+ *     npx tsx examples/koa/server.ts
+ *     curl -s "http://127.0.0.1:3000/hub/api/v1/log?limit=5"
+ *
+ * The reader of the event feed comes from the `X-User` header here; a real host reads its
+ * session or token instead.
+ */
+import Koa from "koa";
+import { LogEventHub } from "log-event-hub";
+import { hubMiddleware } from "./hub-middleware.js";
+
+const hub = new LogEventHub();
+await hub.info("system", "Example server started");
+
+const app = new Koa();
+app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.get("x-user") }));
+app.use((ctx) => {
+  ctx.body = "The activity log is under /hub/api/v1/log\n";
+});
+
+const port = Number(process.env.PORT ?? 3000);
+const server = app.listen(port, "127.0.0.1", () => {
+  console.log(`Listening on http://127.0.0.1:${port}/hub/api/v1/log`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.close();
+    // Ends pending long polls, so their connections close and the server can stop.
+    void hub.close();
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * The seed's "Log and Event" API as one framework-neutral function: a request in (method, path,
+ * query, abort signal), an {@link ApiResponse} out. Express, Koa or plain `node:http` adapters
+ * are a page of glue around it.
+ *
+ * @module
+ */
+import { csvHttpHeaders } from "../csv/http.js";
+import type { CsvExportOptions } from "../csv/export.js";
+import { ValidationError } from "../errors.js";
+import { toEventPageJson, type EventMessageOptions } from "../events/wire.js";
+import type { LogEventHub } from "../hub.js";
+import { toLogJson } from "../logs/json.js";
+import type { ParsedLogQuery, QueryParams } from "../query.js";
+import {
+  errorResponse,
+  jsonResponse,
+  methodNotAllowedResponse,
+  routeNotFoundResponse,
+  type ApiResponse,
+} from "./response.js";
+import { matchApiRoute, type ApiRouteMatch } from "./routes.js";
+
+/** What the API needs from a hub: any `LogEventHub`, whatever its categories. */
+export type ApiHub = Pick<
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  LogEventHub<any, any>,
+  | "parseLogQuery"
+  | "parseEventQuery"
+  | "parseWaitQuery"
+  | "queryLogs"
+  | "countLogs"
+  | "clearLogs"
+  | "exportCsv"
+  | "readEvents"
+  | "waitForState"
+  | "timeZone"
+>;
+
+/** One request, as an adapter hands it over. */
+export interface ApiRequest<Native = unknown> {
+  /** HTTP method, upper case. */
+  method: string;
+  /** Path relative to the mount point, without the query string, still percent-encoded (`/api/v1/log`). */
+  path: string;
+  /** The query: a raw query string (without `?`), `URLSearchParams`, or a record of strings. */
+  query: string | QueryParams;
+  /**
+   * Aborts when the client goes away: ends long polls, waits and exports early. Adapters tie
+   * it to the response's `close` event.
+   */
+  signal?: AbortSignal;
+  /** The framework's own request object, handed to {@link ApiHandlerOptions.getUser}. */
+  native?: Native;
+}
+
+/**
+ * Who is asking: the host's session or token lookup. Returns the user name, or `undefined`
+ * (or `null`) for an anonymous reader, who sees only events for `all`. It may throw a
+ * `HubError` to answer with that error's status.
+ */
+export type GetUser<Native> = (native: Native) => string | undefined | null | Promise<string | undefined | null>;
+
+/** Options of {@link createApiHandler}. */
+export interface ApiHandlerOptions<Native = unknown> {
+  /**
+   * The reader of `GET /api/v1/event`: events addressed to this name or to `all` are visible.
+   * The reader's identity comes only from here, never from a query parameter.
+   * @default every reader is anonymous
+   */
+  getUser?: GetUser<Native>;
+  /** Wire form of event messages: `{ withTimestamp: true }` sends `category:user:ts:JSON`. @default `category:user:JSON` */
+  eventMessages?: EventMessageOptions;
+  /** CSV options of `GET /api/v1/log/export`. `timeZone` defaults to the hub's. */
+  csv?: Pick<CsvExportOptions, "timeZone" | "escapeFormulae" | "bom" | "batchSize">;
+  /**
+   * Add `X-Total-Count` (all matches, for a pager) to `GET /api/v1/log`. Costs one count query
+   * per request. @default false
+   */
+  totalCountHeader?: boolean;
+  /**
+   * Called with every error answered as `500` (unexpected ones), for the host's logging: the
+   * client only ever sees `{"error":{"code":"INTERNAL","message":"Internal error"}}`.
+   * Not called for errors caused by the client going away.
+   */
+  onError?: (error: unknown, request: ApiRequest<Native>) => void;
+}
+
+/** The API as a function; see {@link createApiHandler}. */
+export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Promise<ApiResponse>;
+
+/**
+ * Builds the API over a hub. Routes, relative to the mount point:
+ *
+ * - `GET /api/v1/log`: the seed's JSON array, newest first; every filter of the log query
+ *   (`time_start`/`start`, `time_end`/`end`, `limit`, `offset`, `before_id`, `user`, `level`,
+ *   `category`, `text`).
+ * - `DELETE /api/v1/log`: clears matching records (all without filters); `{ "records": N }`.
+ * - `GET /api/v1/log/export`: streamed CSV, oldest first, same filters plus `limit`, with a
+ *   dated `Content-Disposition` file name.
+ * - `GET /api/v1/event`: `{ index, messages, offset }` for `index`, `limit`, `wait` (seconds of
+ *   long poll), as the user from `getUser` sees the feed.
+ * - `GET /api/v1/event/wait/{type}/{id}/{state}?duration=`: the container's info object.
+ *
+ * Errors answer `{ "error": { "code", "message" } }`: 400 bad input, 404 unknown container or
+ * route, 405 wrong method, 410 expired cursor, 503 closed hub or unreachable store/runtime,
+ * 500 otherwise. The returned promise never rejects.
+ *
+ * @example
+ * ```ts
+ * const api = createApiHandler(hub, { getUser: (req: IncomingMessage) => sessionUser(req) });
+ * const response = await api({ method: "GET", path: "/api/v1/log", query: "limit=5", native: req });
+ * ```
+ */
+export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHandlerOptions<Native> = {}): ApiHandler<Native> {
+  const { getUser, eventMessages = {}, csv = {}, totalCountHeader = false, onError } = options;
+
+  async function resolveUser(request: ApiRequest<Native>): Promise<string | undefined> {
+    if (!getUser) return undefined;
+    const user = await getUser(request.native as Native);
+    return user === null || user === undefined || user === "" ? undefined : user;
+  }
+
+  async function getLog(params: QueryParams): Promise<ApiResponse> {
+    const query = hub.parseLogQuery(params);
+    if (!totalCountHeader) return jsonResponse(200, (await hub.queryLogs(query)).map(toLogJson));
+    const { limit: _limit, offset: _offset, beforeId: _beforeId, ...filter } = query;
+    const [records, total] = await Promise.all([hub.queryLogs(query), hub.countLogs(filter)]);
+    return jsonResponse(200, records.map(toLogJson), { "X-Total-Count": String(total) });
+  }
+
+  async function deleteLog(params: QueryParams): Promise<ApiResponse> {
+    const query = hub.parseLogQuery(params);
+    refusePaging(query, ["limit", "offset", "before_id"], "clearing");
+    const records = await hub.clearLogs(query);
+    return jsonResponse(200, { records });
+  }
+
+  async function exportLog(params: QueryParams, signal: AbortSignal | undefined): Promise<ApiResponse> {
+    const query = hub.parseLogQuery(params);
+    refusePaging(query, ["offset", "before_id"], "the export");
+    const timeZone = csv.timeZone ?? hub.timeZone;
+    const chunks = hub.exportCsv(query, { ...csv, timeZone, ...(signal && { signal }) });
+    const body = await startedStream(chunks);
+    return { status: 200, headers: csvHttpHeaders({ timeZone }), body };
+  }
+
+  async function getEvents(request: ApiRequest<Native>, params: QueryParams): Promise<ApiResponse> {
+    const query = hub.parseEventQuery(params);
+    const user = await resolveUser(request);
+    const page = await hub.readEvents({
+      ...query,
+      ...(user !== undefined && { user }),
+      ...(request.signal && { signal: request.signal }),
+    });
+    return jsonResponse(200, toEventPageJson(page, eventMessages));
+  }
+
+  async function waitForState(match: ApiRouteMatch, params: QueryParams, signal: AbortSignal | undefined): Promise<ApiResponse> {
+    const query = hub.parseWaitQuery({
+      type: decodeSegment(match.params.type, "type"),
+      id: decodeSegment(match.params.id, "id"),
+      state: decodeSegment(match.params.state, "state"),
+      duration: valuesOf(params, "duration"),
+    });
+    const info = await hub.waitForState({ ...query, ...(signal && { signal }) });
+    return jsonResponse(200, info);
+  }
+
+  return async function handleApiRequest(request: ApiRequest<Native>): Promise<ApiResponse> {
+    const method = request.method.toUpperCase();
+    const match = matchApiRoute(request.path);
+    if (!match) return routeNotFoundResponse(method, request.path);
+    if (!match.methods.includes(method)) return methodNotAllowedResponse(method, request.path, match.methods);
+    try {
+      const params = typeof request.query === "string" ? new URLSearchParams(request.query) : request.query;
+      switch (match.route) {
+        case "log":
+          return method === "DELETE" ? await deleteLog(params) : await getLog(params);
+        case "logExport":
+          return await exportLog(params, request.signal);
+        case "events":
+          return await getEvents(request, params);
+        case "waitForState":
+          return await waitForState(match, params, request.signal);
+      }
+    } catch (error) {
+      const response = errorResponse(error);
+      if (response.status === 500 && !request.signal?.aborted) onError?.(error, request);
+      return response;
+    }
+  };
+}
+
+/** Paging parameters have no meaning for clearing (and offsets none for an oldest-first export). */
+function refusePaging(query: ParsedLogQuery, refused: readonly ("limit" | "offset" | "before_id")[], what: string): void {
+  const given = {
+    limit: query.limit !== undefined,
+    offset: query.offset !== undefined,
+    before_id: query.beforeId !== undefined,
+  };
+  for (const name of refused) {
+    if (given[name]) throw new ValidationError(`Parameter "${name}" is not accepted by ${what}`, name);
+  }
+}
+
+function decodeSegment(raw: string | undefined, param: string): string {
+  try {
+    return decodeURIComponent(raw ?? "");
+  } catch {
+    throw new ValidationError(`Path parameter "${param}" is not valid percent-encoding`, param);
+  }
+}
+
+/** Every value of one parameter, so the parse functions still see repeats. */
+function valuesOf(params: QueryParams, name: string): unknown {
+  return params instanceof URLSearchParams ? params.getAll(name) : (params as Record<string, unknown>)[name];
+}
+
+/**
+ * Reads the first chunk before the response starts, so an error there (a failing store) still
+ * becomes an error status. The returned iterable replays it, then forwards `return()` to the
+ * source even when iteration never started, so the export's cleanup always runs.
+ */
+async function startedStream(chunks: AsyncIterable<string>): Promise<AsyncIterable<string>> {
+  const source = chunks[Symbol.asyncIterator]();
+  const first = await source.next();
+  let replayed = false;
+  const iterator: AsyncIterator<string> = {
+    next() {
+      if (!replayed) {
+        replayed = true;
+        if (!first.done) return Promise.resolve(first);
+      }
+      return source.next();
+    },
+    async return(value?: unknown) {
+      replayed = true;
+      await source.return?.(value);
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}

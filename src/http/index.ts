@@ -1,0 +1,25 @@
+/**
+ * The framework-neutral HTTP layer: the seed's API as a function from request to response,
+ * the route table, and response helpers. The Express and Koa adapters in `examples/` wrap it.
+ *
+ * @module
+ */
+export {
+  createApiHandler,
+  type ApiHandler,
+  type ApiHandlerOptions,
+  type ApiHub,
+  type ApiRequest,
+  type GetUser,
+} from "./handler.js";
+export {
+  errorResponse,
+  HttpErrorCodes,
+  jsonResponse,
+  methodNotAllowedResponse,
+  routeNotFoundResponse,
+  type ApiResponse,
+  type HttpErrorBody,
+  type HttpErrorCode,
+} from "./response.js";
+export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";

@@ -1,0 +1,83 @@
+/**
+ * Framework-neutral HTTP responses: a status, headers and a body that is either a string or a
+ * stream of strings. Adapters (Express, Koa, plain `node:http`) only copy them onto the wire.
+ *
+ * @module
+ */
+import { ErrorCodes, toHttpError, type ErrorCode } from "../errors.js";
+
+/** A response for an adapter to write. */
+export interface ApiResponse {
+  /** HTTP status code. */
+  status: number;
+  /** Response headers (`Content-Type`, `Content-Length` for string bodies, ...). */
+  headers: Record<string, string>;
+  /**
+   * The body: a string (JSON), or string chunks to stream with back-pressure (CSV). A streamed
+   * body has already produced its first chunk, so store errors surface as an error status
+   * rather than a truncated `200`; a later failure makes the iteration throw, and the adapter
+   * should then destroy the connection so the client sees an incomplete transfer.
+   */
+  body: string | AsyncIterable<string>;
+}
+
+/**
+ * Error codes the HTTP layer adds to the library's {@link ErrorCode}s: a known route asked with
+ * a method it does not answer.
+ */
+export const HttpErrorCodes = {
+  /** The route exists but does not answer this method (HTTP 405). */
+  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+} as const;
+
+/** Every code an error body can carry. */
+export type HttpErrorCode = ErrorCode | (typeof HttpErrorCodes)[keyof typeof HttpErrorCodes];
+
+/** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
+export interface HttpErrorBody {
+  error: { code: HttpErrorCode; message: string };
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * A JSON response: compact `JSON.stringify` output (the seed's bytes), `Cache-Control: no-store`
+ * (activity data is private and changes; a cached long poll would be wrong), and its length.
+ */
+export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
+  const body = JSON.stringify(value);
+  return {
+    status,
+    headers: {
+      "Content-Type": JSON_TYPE,
+      "Content-Length": String(Buffer.byteLength(body)),
+      "Cache-Control": "no-store",
+      ...headers,
+    },
+    body,
+  };
+}
+
+/**
+ * The response for any thrown value: 400 / 404 / 410 / 503 for the library's typed errors with
+ * their code and message, 500 `INTERNAL` with a generic message for anything else (no stack
+ * trace, SQL or driver text ever reaches the client).
+ */
+export function errorResponse(error: unknown): ApiResponse {
+  const { status, body } = toHttpError(error);
+  return jsonResponse(status, body);
+}
+
+/** The `404 NOT_FOUND` answer for a path that is not a route. */
+export function routeNotFoundResponse(method: string, path: string): ApiResponse {
+  const body: HttpErrorBody = { error: { code: ErrorCodes.NOT_FOUND, message: `No route for ${method} ${path}` } };
+  return jsonResponse(404, body);
+}
+
+/** The `405 METHOD_NOT_ALLOWED` answer, with the `Allow` header listing what the route answers. */
+export function methodNotAllowedResponse(method: string, path: string, allowed: readonly string[]): ApiResponse {
+  const body: HttpErrorBody = {
+    error: { code: HttpErrorCodes.METHOD_NOT_ALLOWED, message: `${method} is not allowed on ${path}: use ${allowed.join(", ")}` },
+  };
+  return jsonResponse(405, body, { Allow: allowed.join(", ") });
+}
