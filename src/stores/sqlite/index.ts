@@ -238,34 +238,26 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
-    return this.use((db) =>
-      db
-        .transaction(() => {
-          const range: IdRange = {};
-          if (query.afterId !== undefined) range.lo = query.afterId + 1;
-          if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
-          if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
-          const ctx = this.timeBounds(query, range);
-          if (ctx === undefined) return [];
-          const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
-          return (this.stmt(shape.sql).all(...shape.params) as LogRow[]).map(toRecord);
-        })
-        .deferred(),
-    );
+    return this.read(query, () => {
+      const range: IdRange = {};
+      if (query.afterId !== undefined) range.lo = query.afterId + 1;
+      if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
+      if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
+      const ctx = this.timeBounds(query, range);
+      if (ctx === undefined) return [];
+      const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
+      return (this.stmt(shape.sql).all(...shape.params) as LogRow[]).map(toRecord);
+    });
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
-    return this.use((db) =>
-      db
-        .transaction(() => {
-          const range: IdRange = {};
-          const ctx = this.timeBounds(filter, range);
-          if (ctx === undefined) return 0;
-          const shape = countShape(filter, range, ctx);
-          return (this.stmt(shape.sql).get(...shape.params) as { n: number }).n;
-        })
-        .deferred(),
-    );
+    return this.read(filter, () => {
+      const range: IdRange = {};
+      const ctx = this.timeBounds(filter, range);
+      if (ctx === undefined) return 0;
+      const shape = countShape(filter, range, ctx);
+      return (this.stmt(shape.sql).get(...shape.params) as { n: number }).n;
+    });
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
@@ -389,6 +381,15 @@ export class SqliteStore implements Store {
       // Another process may hold the WAL; it checkpoints later. Closing must still succeed.
     }
     if (this.ownsDatabase) db.close();
+  }
+
+  /**
+   * A log read. With time bounds it takes several statements, so they share one read
+   * transaction (one snapshot); without, it is one statement, atomic on its own.
+   */
+  private read<T>(filter: StoreLogFilter, fn: () => T): T {
+    if (filter.fromUs === undefined && filter.toUs === undefined) return this.use(fn);
+    return this.use((db) => db.transaction(fn).deferred());
   }
 
   /** Runs `fn` on the open database, translating driver errors. */
