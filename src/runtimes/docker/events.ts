@@ -1,0 +1,227 @@
+/**
+ * The engine's container event stream (`GET /events`), shared by every listener: opened for the
+ * first, closed after the last, reconnected with capped exponential backoff when it drops, and
+ * resumed with `since` so a short outage loses nothing (replayed duplicates are dropped).
+ *
+ * @module
+ */
+import type http from "node:http";
+import type { EngineClient } from "./engine.js";
+
+/** A container event as Docker Engine (and podman's compatible service) sends it. */
+export interface EngineEvent {
+  /** `create`, `start`, `die`, `stop`, `kill`, `destroy` (podman: `remove`), `pause`, `init`, `cleanup`, ... */
+  Action: string;
+  /** Always `container` here. */
+  Type: string;
+  Actor: {
+    /** The full container id. */
+    ID: string;
+    /** `name`, `image`, `exitCode`, labels, ... */
+    Attributes: Record<string, string>;
+  };
+  /** Epoch seconds. */
+  time: number;
+  /** Epoch nanoseconds, exact (read from the raw JSON, which a double cannot hold). */
+  timeNano: bigint;
+}
+
+/** Reconnection of the event stream. */
+export interface ReconnectOptions {
+  /** First delay after a drop, milliseconds. @default 100 */
+  initialDelayMs?: number;
+  /** Longest delay between attempts, milliseconds. @default 5000 */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link EngineEventStream}. */
+export interface EngineEventStreamOptions extends ReconnectOptions {
+  /** Called when the stream fails or drops (it reconnects on its own). */
+  onError?: (error: Error) => void;
+}
+
+const RECENT_KEYS = 1024;
+
+/** One shared, self-healing subscription to the engine's container events. */
+export class EngineEventStream {
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly initialDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly onError: ((error: Error) => void) | undefined;
+  private request: http.ClientRequest | undefined;
+  /** The request of a connection still waiting for the engine's headers. */
+  private pending: http.ClientRequest | undefined;
+  private connecting = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private attempts = 0;
+  /** `since` of the next connection, seconds: the newest event's, or when the first listener came. */
+  private resumeFrom: bigint | undefined;
+  private newest: bigint | undefined;
+  /** Keys of recent events, to drop the duplicates a `since` replay brings. */
+  private readonly recent = new Set<string>();
+  private replayUntil: bigint | undefined;
+  /** When the first listener came (engine and host share a clock): older events are history. */
+  private notBefore: bigint | undefined;
+  private generation = 0;
+  private closed = false;
+
+  constructor(
+    private readonly engine: EngineClient,
+    options: EngineEventStreamOptions = {},
+  ) {
+    this.initialDelayMs = options.initialDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 5000;
+    this.onError = options.onError;
+  }
+
+  /** Whether the stream is currently open. */
+  get connected(): boolean {
+    return this.request !== undefined;
+  }
+
+  /** Adds a listener (opening the stream for the first); returns the function that removes it. */
+  subscribe(listener: (event: EngineEvent) => void): () => void {
+    if (this.closed) return () => undefined;
+    this.listeners.add(listener);
+    if (this.listeners.size === 1) this.connect();
+    return () => {
+      if (!this.listeners.delete(listener)) return;
+      if (this.listeners.size === 0) this.disconnect();
+    };
+  }
+
+  /** Ends the stream and forgets every listener. */
+  close(): void {
+    this.closed = true;
+    this.listeners.clear();
+    this.disconnect();
+  }
+
+  private connect(): void {
+    if (this.closed || this.connecting || this.request || this.listeners.size === 0) return;
+    this.connecting = true;
+    const generation = ++this.generation;
+    if (this.resumeFrom === undefined) {
+      // `since` even on the first connection: the engine may register the subscription after
+      // a change that followed subscribe() (podman answers headers only with the first event).
+      const nowNs = BigInt(Date.now()) * 1_000_000n;
+      this.resumeFrom = nowNs / 1_000_000_000n;
+      this.notBefore = nowNs;
+    }
+    const query: Record<string, string | object> = { filters: { type: ["container"] }, since: this.resumeFrom.toString() };
+    const { request, response } = this.engine.openStream("/events", query);
+    this.pending = request;
+    response.then(
+      (res) => {
+        // A connection of an earlier generation was abandoned by disconnect(): not ours to touch.
+        if (generation !== this.generation || !request) {
+          request?.destroy();
+          return;
+        }
+        this.connecting = false;
+        this.pending = undefined;
+        this.request = request;
+        this.replayUntil = this.newest;
+        let buffered = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (line !== "") this.line(line);
+          }
+        });
+        const dropped = (error?: Error) => {
+          if (this.request !== request) return;
+          this.request = undefined;
+          request.destroy();
+          this.onError?.(error ?? new Error("The engine's event stream ended"));
+          this.retry();
+        };
+        res.on("error", dropped);
+        res.on("end", () => dropped());
+        res.on("close", () => dropped());
+      },
+      (error: Error) => {
+        if (generation !== this.generation) return;
+        this.connecting = false;
+        this.pending = undefined;
+        this.onError?.(error);
+        this.retry();
+      },
+    );
+  }
+
+  private disconnect(): void {
+    this.generation++;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const request = this.request ?? this.pending;
+    this.request = undefined;
+    this.pending = undefined;
+    this.connecting = false;
+    request?.destroy();
+    this.attempts = 0;
+    // Nobody listened in between: a later subscription starts from its own present.
+    this.resumeFrom = undefined;
+    this.notBefore = undefined;
+    this.newest = undefined;
+    this.replayUntil = undefined;
+    this.recent.clear();
+  }
+
+  private retry(): void {
+    if (this.closed || this.listeners.size === 0 || this.retryTimer !== undefined) return;
+    const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.attempts);
+    this.attempts++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private line(line: string): void {
+    let raw: Omit<EngineEvent, "timeNano"> & { id?: string; status?: string };
+    try {
+      raw = JSON.parse(line) as typeof raw;
+    } catch {
+      return; // a torn or foreign line; the next one stands alone
+    }
+    if (raw.Type !== "container" || typeof raw.Action !== "string") return;
+    const nano = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
+    const timeNano = nano === undefined ? BigInt(Math.trunc(raw.time ?? 0)) * 1_000_000_000n : BigInt(nano);
+    const id = raw.Actor?.ID ?? raw.id ?? "";
+    const event: EngineEvent = {
+      Action: raw.Action,
+      Type: raw.Type,
+      Actor: { ID: id, Attributes: raw.Actor?.Attributes ?? {} },
+      time: raw.time,
+      timeNano,
+    };
+    if (this.notBefore !== undefined && timeNano < this.notBefore) return;
+    const key = `${timeNano}|${id}|${event.Action}`;
+    if (this.replayUntil !== undefined && timeNano <= this.replayUntil && this.recent.has(key)) return;
+    this.remember(key);
+    this.attempts = 0;
+    if (this.newest === undefined || timeNano > this.newest) this.newest = timeNano;
+    this.resumeFrom = this.newest / 1_000_000_000n;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        // One faulty listener must not tear the shared stream down for the others.
+        this.onError?.(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private remember(key: string): void {
+    this.recent.add(key);
+    if (this.recent.size > RECENT_KEYS) {
+      const oldest = this.recent.values().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+  }
+}

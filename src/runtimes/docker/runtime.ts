@@ -1,0 +1,255 @@
+/**
+ * `DockerRuntime`: the container runtime contract over Docker Engine's API (or podman's
+ * Docker-compatible service), straight over the socket.
+ *
+ * @module
+ */
+import { NotFoundError, RuntimeUnavailableError } from "../../errors.js";
+import type { ContainerChange, ContainerRuntime } from "../../runtime.js";
+import type { ContainerInfo, ContainerType } from "../../types.js";
+import { EngineClient, type EngineEndpoint } from "./engine.js";
+import { type EngineEvent, EngineEventStream, type ReconnectOptions } from "./events.js";
+
+/** Options of {@link DockerRuntime}. */
+export interface DockerRuntimeOptions extends EngineEndpoint {
+  /**
+   * Read memory, cpu and network counters with a one-shot stats call on each inspect of a
+   * running container. Turn off when only the state matters: stats cost a round trip.
+   * @default true
+   */
+  stats?: boolean;
+  /** Backoff of the event stream's reconnection. */
+  reconnect?: ReconnectOptions;
+  /** Called when the event stream fails or drops (it reconnects on its own). */
+  onStreamError?: (error: Error) => void;
+}
+
+/** Options of {@link DockerRuntime.stop} and {@link DockerRuntime.restart}. */
+export interface DockerStopOptions {
+  /** Seconds to wait after SIGTERM before SIGKILL. @default the engine's (10) */
+  timeoutSeconds?: number;
+}
+
+interface InspectBody {
+  Id: string;
+  Name: string;
+  Image: string;
+  Config?: { Image?: string };
+  State?: { Status?: string; Running?: boolean; Paused?: boolean };
+  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string } | null> | null };
+}
+
+interface StatsBody {
+  cpu_stats?: CpuStats;
+  precpu_stats?: CpuStats;
+  memory_stats?: { usage?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+}
+
+interface CpuStats {
+  cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+}
+
+/** Engine actions that change a container's state, and the state they lead to. */
+const STATE_AFTER: Record<string, ContainerInfo["state"] | undefined> = {
+  create: "stopped",
+  start: "running",
+  restart: "running",
+  unpause: "running",
+  pause: "paused",
+  die: "stopped",
+  stop: "stopped",
+  destroy: undefined,
+  remove: undefined,
+};
+
+/**
+ * Maps an engine state to the seed's: `running`; `exited`, `created`, `dead` (and podman's
+ * `configured`, `initialized`, `stopped`) are `stopped`; `paused` stays; anything else
+ * (`restarting`, `removing`) passes through as the runtime-specific state.
+ */
+export function mapDockerState(status: string | undefined): ContainerInfo["state"] {
+  switch (status) {
+    case "running":
+      return "running";
+    case "paused":
+      return "paused";
+    case "exited":
+    case "created":
+    case "dead":
+    case "configured":
+    case "initialized":
+    case "stopped":
+      return "stopped";
+    default:
+      return status ?? "stopped";
+  }
+}
+
+/**
+ * Reads container state from Docker Engine (or podman). Manages type `docker` only: `lxc`
+ * answers `undefined`. `watch` follows the engine's event stream (one connection shared by every
+ * listener, reconnecting with capped backoff, resuming with `since`).
+ *
+ * @example
+ * ```ts
+ * import { DockerRuntime, bridgeDockerEvents } from "log-event-hub/docker";
+ * const runtime = new DockerRuntime(); // DOCKER_HOST or /var/run/docker.sock
+ * const hub = new LogEventHub({ runtime });
+ * const stopBridge = bridgeDockerEvents(runtime, hub);
+ * ```
+ */
+export class DockerRuntime implements ContainerRuntime {
+  /** The HTTP client, for calls this class does not wrap (`engine.request("POST", "/containers/create", ...)`). */
+  readonly engine: EngineClient;
+  private readonly stream: EngineEventStream;
+  private readonly withStats: boolean;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    const { stats, reconnect, onStreamError, ...endpoint } = options;
+    this.engine = new EngineClient(endpoint);
+    this.withStats = stats ?? true;
+    this.stream = new EngineEventStream(this.engine, { ...reconnect, ...(onStreamError && { onError: onStreamError }) });
+  }
+
+  /** Whether the event stream is open right now (it opens with the first listener). */
+  get streaming(): boolean {
+    return this.stream.connected;
+  }
+
+  /** Resolves when the engine answers `/_ping`. @throws RuntimeUnavailableError */
+  async ping(): Promise<void> {
+    const res = await this.engine.request("GET", "/_ping");
+    if (res.status !== 200) throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered /_ping with ${res.status}`);
+  }
+
+  /**
+   * The container's info by id, id prefix or name; `undefined` when the engine does not know it
+   * (404) or `type` is not `docker`. @throws RuntimeUnavailableError
+   */
+  async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
+    if (type !== "docker" || id === "") return undefined;
+    const res = await this.engine.request<InspectBody>("GET", `/containers/${encodeURIComponent(id)}/json`);
+    if (res.status === 404) return undefined;
+    this.expectOk(res.status, "inspect");
+    const body = res.body;
+    if (typeof body !== "object" || body === null || typeof body.Id !== "string" || typeof body.Name !== "string") {
+      throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered inspect with an unexpected body`);
+    }
+    const state = mapDockerState(body.State?.Status);
+    const info: ContainerInfo = {
+      cpu: 0,
+      id: body.Id,
+      image: body.Config?.Image ?? body.Image,
+      ipaddress: addresses(body),
+      memory: 0,
+      name: body.Name.replace(/^\//, ""),
+      rx: 0,
+      state,
+      tx: 0,
+      type: "docker",
+    };
+    if (this.withStats && (state === "running" || state === "paused")) await this.addStats(info);
+    return info;
+  }
+
+  /** Calls `listener` on each state change the engine reports; returns the unsubscribe function. */
+  watch(listener: (change: ContainerChange) => void): () => void {
+    return this.stream.subscribe((event) => {
+      if (!(event.Action in STATE_AFTER)) return; // init, cleanup, exec_*, attach, kill, ...
+      const change: ContainerChange = { type: "docker", id: event.Actor.ID, action: event.Action };
+      const name = event.Actor.Attributes.name;
+      if (name !== undefined) change.name = name;
+      const state = STATE_AFTER[event.Action];
+      if (state !== undefined) change.state = state;
+      listener(change);
+    });
+  }
+
+  /** Calls `listener` with every raw container event (shares the one stream); returns the unsubscribe function. */
+  events(listener: (event: EngineEvent) => void): () => void {
+    return this.stream.subscribe(listener);
+  }
+
+  /** Starts a container; starting a running one succeeds. @throws NotFoundError, RuntimeUnavailableError */
+  async start(type: ContainerType, id: string): Promise<ContainerInfo> {
+    return this.act(type, id, "start", {});
+  }
+
+  /** Stops a container; stopping a stopped one succeeds. @throws NotFoundError, RuntimeUnavailableError */
+  async stop(type: ContainerType, id: string, options: DockerStopOptions = {}): Promise<ContainerInfo> {
+    return this.act(type, id, "stop", { t: options.timeoutSeconds });
+  }
+
+  /** Restarts a container. @throws NotFoundError, RuntimeUnavailableError */
+  async restart(type: ContainerType, id: string, options: DockerStopOptions = {}): Promise<ContainerInfo> {
+    return this.act(type, id, "restart", { t: options.timeoutSeconds });
+  }
+
+  /** Ends the event stream and drops connections. */
+  async close(): Promise<void> {
+    this.stream.close();
+    this.engine.close();
+  }
+
+  private async act(type: ContainerType, id: string, action: string, query: Record<string, number | undefined>): Promise<ContainerInfo> {
+    if (type !== "docker") throw new NotFoundError(`This runtime manages docker containers only, not ${type}`);
+    // Stop may take the engine's whole grace period.
+    const timeoutMs = ((query.t ?? 10) + 10) * 1000;
+    const res = await this.engine.request("POST", `/containers/${encodeURIComponent(id)}/${action}`, { query, timeoutMs });
+    if (res.status === 404) throw new NotFoundError(`No docker container "${id}"`);
+    if (res.status !== 304) this.expectOk(res.status, action);
+    const info = await this.inspect(type, id);
+    if (!info) throw new NotFoundError(`No docker container "${id}"`);
+    return info;
+  }
+
+  private async addStats(info: ContainerInfo): Promise<void> {
+    let res;
+    try {
+      res = await this.engine.request<StatsBody>("GET", `/containers/${encodeURIComponent(info.id)}/stats`, {
+        query: { stream: false, "one-shot": true },
+      });
+    } catch {
+      return; // counters are a bonus; the state already answered
+    }
+    if (res.status !== 200 || typeof res.body !== "object" || res.body === null) return;
+    const s = res.body;
+    const memStats = s.memory_stats?.stats ?? {};
+    // As `docker stats` shows it: usage without the page cache.
+    const cache = memStats.inactive_file ?? memStats.total_inactive_file ?? memStats.cache ?? 0;
+    info.memory = Math.max(0, (s.memory_stats?.usage ?? 0) - cache);
+    info.cpu = cpuPercent(s.cpu_stats, s.precpu_stats);
+    for (const net of Object.values(s.networks ?? {})) {
+      info.rx += net.rx_bytes ?? 0;
+      info.tx += net.tx_bytes ?? 0;
+    }
+  }
+
+  private expectOk(status: number, what: string): void {
+    if (status < 200 || status >= 300) throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered ${what} with ${status}`);
+  }
+}
+
+/** Every address of the container, in the engine's network order, without duplicates. */
+function addresses(body: InspectBody): string[] {
+  const found = new Set<string>();
+  const settings = body.NetworkSettings;
+  if (settings?.IPAddress) found.add(settings.IPAddress);
+  for (const net of Object.values(settings?.Networks ?? {})) if (net?.IPAddress) found.add(net.IPAddress);
+  return [...found];
+}
+
+/**
+ * CPU use in percent of one core times cores, as `docker stats` computes it from two samples.
+ * A one-shot read without a previous sample (podman, or Docker with `one-shot`) answers 0.
+ */
+function cpuPercent(cpu: CpuStats | undefined, pre: CpuStats | undefined): number {
+  const total = (cpu?.cpu_usage?.total_usage ?? 0) - (pre?.cpu_usage?.total_usage ?? 0);
+  const system = (cpu?.system_cpu_usage ?? 0) - (pre?.system_cpu_usage ?? 0);
+  if (!pre?.system_cpu_usage || total <= 0 || system <= 0) return 0;
+  const cores = cpu?.online_cpus ?? cpu?.cpu_usage?.percpu_usage?.length ?? 1;
+  return Math.round((total / system) * cores * 100 * 100) / 100;
+}
