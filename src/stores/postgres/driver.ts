@@ -37,7 +37,8 @@ export interface PgPoolClientLike extends PgQueryableLike {
   on(event: "error", listener: (error: Error) => void): unknown;
   on(event: "end", listener: () => void): unknown;
   /** Removes a listener added with {@link PgPoolClientLike.on}. */
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- must accept pg's own `(...args: any[])` signature
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 /** A connection pool (`pg.Pool`). */
@@ -49,7 +50,8 @@ export interface PgPoolLike extends PgQueryableLike {
   /** Pool events; this store listens to `error` only on pools it created. */
   on(event: "error", listener: (error: Error) => void): unknown;
   /** Removes a listener added with {@link PgPoolLike.on}. */
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- must accept pg's own `(...args: any[])` signature
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 /** The pool configuration this store passes when it creates a pool itself. */
