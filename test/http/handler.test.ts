@@ -1,0 +1,70 @@
+/**
+ * The framework-neutral handler on its own, for what an HTTP client cannot observe directly.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createApiHandler, LogEventHub, matchApiRoute } from "log-event-hub";
+
+const hubs: LogEventHub[] = [];
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((h) => h.close()));
+});
+
+function makeHub() {
+  const hub = new LogEventHub();
+  hubs.push(hub);
+  return hub;
+}
+
+describe("createApiHandler", () => {
+  it("an aborted request ends a long poll at once (the adapters abort on client disconnect)", async () => {
+    const hub = makeHub();
+    const api = createApiHandler(hub);
+    const aborter = new AbortController();
+    const pending = api({ method: "GET", path: "/api/v1/event", query: "index=0&wait=3600", signal: aborter.signal });
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    aborter.abort();
+    await pending;
+    expect(settled).toBe(true);
+  });
+
+  it("accepts a record of strings as the query (Express's req.query) and still refuses repeats", async () => {
+    const hub = makeHub();
+    await hub.info("system", "one");
+    await hub.info("system", "two");
+    const api = createApiHandler(hub);
+    const ok = await api({ method: "get", path: "/api/v1/log", query: { limit: "1" } });
+    expect([ok.status, JSON.parse(ok.body as string).length]).toEqual([200, 1]);
+    const repeated = await api({ method: "GET", path: "/api/v1/log", query: { limit: ["1", "2"] } });
+    expect(repeated.status).toBe(400);
+    const wait = await api({ method: "GET", path: "/api/v1/event/wait/lxc/utest/running", query: { duration: ["1", "2"] } });
+    expect(wait.status).toBe(400);
+  });
+
+  it("getUser receives the native request and decides visibility", async () => {
+    const hub = makeHub();
+    await hub.publish({ category: "image", user: "carol", payload: { action: "update", from: "local", type: "lxc" } });
+    const api = createApiHandler<{ session: string }>(hub, { getUser: async (native) => native.session });
+    const carol = await api({ method: "GET", path: "/api/v1/event", query: "", native: { session: "carol" } });
+    expect(JSON.parse(carol.body as string).messages).toHaveLength(1);
+    const dave = await api({ method: "GET", path: "/api/v1/event", query: "", native: { session: "dave" } });
+    expect(JSON.parse(dave.body as string).messages).toHaveLength(0);
+  });
+
+  it("matches the seed's routes and nothing else", () => {
+    expect(matchApiRoute("/api/v1/log")?.route).toBe("log");
+    expect(matchApiRoute("/api/v1/log/")?.route).toBe("log");
+    expect(matchApiRoute("/api/v1/log/export")?.route).toBe("logExport");
+    expect(matchApiRoute("/api/v1/event")?.route).toBe("events");
+    expect(matchApiRoute("/api/v1/event/wait/lxc/utest/stopped")).toEqual({
+      route: "waitForState",
+      methods: ["GET"],
+      params: { type: "lxc", id: "utest", state: "stopped" },
+    });
+    for (const path of ["/", "/api/v1", "/api/v1/logs", "/api/v1/event/wait/lxc/utest", "/api/v1/event/wait/lxc//running", "/api/v1/event/wait/a/b/c/d"]) {
+      expect(matchApiRoute(path)).toBeUndefined();
+    }
+  });
+});
