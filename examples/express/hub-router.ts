@@ -42,15 +42,18 @@ export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestH
       if (!res.writableFinished) aborter.abort();
     });
     handle({ method: req.method, path, query: q < 0 ? "" : url.slice(q + 1), signal: aborter.signal, native: req })
-      .then((response) => send(res, response, aborter.signal))
+      .then((response) => sendApiResponse(res, response, aborter.signal))
       .catch(next);
   };
 }
 
-/** Writes a core response; streams honour back-pressure and stop when the client leaves. */
-async function send(res: Response, response: ApiResponse, signal: AbortSignal): Promise<void> {
+/**
+ * Writes a core response (also usable for a host's own routes): string bodies at once, streams
+ * with back-pressure, stopping when the client leaves (`signal`).
+ */
+export async function sendApiResponse(res: Response, response: ApiResponse, signal?: AbortSignal): Promise<void> {
   const { body } = response;
-  if (signal.aborted || res.destroyed) {
+  if (signal?.aborted || res.destroyed) {
     if (typeof body !== "string") await body[Symbol.asyncIterator]().return?.();
     return;
   }

@@ -1,0 +1,68 @@
+/**
+ * The demo's Express app: the hub's API at the root, plus the two routes the seed's curl flow
+ * needs around it: a login that sets a session cookie, and container actions.
+ */
+import express, { type Request, type Response } from "express";
+import { errorResponse, jsonResponse, ValidationError, type ContainerType, type LogEventHub } from "log-event-hub";
+import { hubRouter, sendApiResponse } from "../express/hub-router.js";
+import type { ContainerActor, DemoAction } from "./runtime.js";
+import type { Sessions } from "./sessions.js";
+
+/** What the app is built from. */
+export interface DemoAppOptions {
+  hub: LogEventHub;
+  sessions: Sessions;
+  act: ContainerActor;
+  /** Every container action in flight, so shutdown can let them finish writing. */
+  inFlight: Set<Promise<unknown>>;
+}
+
+const ACTIONS: readonly DemoAction[] = ["start", "stop", "restart"];
+const TYPES: readonly ContainerType[] = ["lxc", "docker"];
+/** Who acts when nobody logged in: the seed's records say `Anonymous`. */
+const ANONYMOUS = "Anonymous";
+
+/** Builds the app. */
+export function createDemoApp({ hub, sessions, act, inFlight }: DemoAppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  const fail = (res: Response, error: unknown) => void sendApiResponse(res, errorResponse(error));
+
+  // POST /api/v1/login with `username` (form or JSON): the session cookie for -c cookies.txt.
+  app.post("/api/v1/login", express.urlencoded({ extended: false, limit: "4kb" }), express.json({ limit: "4kb" }), (req: Request, res) => {
+    const username: unknown = (req.body as Record<string, unknown> | undefined)?.username;
+    if (typeof username !== "string" || username.trim() === "" || username.length > 128 || username.includes(":")) {
+      return fail(res, new ValidationError('"username" must be a non-empty name of at most 128 characters without ":"', "username"));
+    }
+    const user = username.trim();
+    sessions.end(req);
+    res.setHeader("Set-Cookie", sessions.cookie(sessions.create(user)));
+    void sendApiResponse(res, jsonResponse(200, { user }));
+  });
+
+  app.post("/api/v1/logout", (req, res) => {
+    const user = sessions.end(req);
+    res.setHeader("Set-Cookie", sessions.cookie(undefined));
+    void sendApiResponse(res, jsonResponse(200, { user: user ?? null }));
+  });
+
+  // PUT /api/v1/container/{type}/{id}/{start|stop|restart}: acts, logs, publishes.
+  app.put("/api/v1/container/:type/:id/:action", (req: Request<{ type: string; id: string; action: string }>, res) => {
+    const { type, id, action } = req.params;
+    if (!(TYPES as readonly string[]).includes(type)) return fail(res, new ValidationError(`"type" must be one of ${TYPES.join(", ")}`, "type"));
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      return fail(res, new ValidationError(`"action" must be one of ${ACTIONS.join(", ")}`, "action"));
+    }
+    const user = sessions.userOf(req) ?? ANONYMOUS;
+    const running = act(action as DemoAction, type as ContainerType, id, user);
+    inFlight.add(running);
+    running
+      .then((info) => sendApiResponse(res, jsonResponse(200, info)), (error: unknown) => fail(res, error))
+      .finally(() => inFlight.delete(running));
+  });
+
+  // Everything else under /api/v1: the hub's API (unknown routes answer a JSON 404).
+  app.use(hubRouter(hub, { getUser: (req) => sessions.userOf(req) }));
+  return app;
+}

@@ -1,0 +1,96 @@
+/**
+ * The demo's container runtime: the Docker runtime when an engine answers, else the simulated
+ * one with the seed's containers (`RUNTIME=simulated|docker` overrides the detection).
+ */
+import type { ContainerInfo, ContainerRuntime, ContainerType, LogEventHub } from "log-event-hub";
+import { SimulatedRuntime } from "log-event-hub/testing";
+
+/** A container action the demo's `PUT /api/v1/container/{type}/{id}/{action}` offers. */
+export type DemoAction = "start" | "stop" | "restart";
+
+/** Acts on a container as `user`; resolves with its info afterwards. */
+export type ContainerActor = (action: DemoAction, type: ContainerType, id: string, user: string) => Promise<ContainerInfo>;
+
+/** The runtime, and how the demo acts on it while writing the seed's records and events. */
+export interface DemoRuntime {
+  kind: "simulated" | "docker";
+  runtime: ContainerRuntime;
+  /** Where the engine is (docker only). */
+  address?: string;
+  /**
+   * Binds the runtime to the hub; the returned function acts on a container, then logs
+   * `Start container (lxc, utest)` by `user` and publishes `container:all:{...}`.
+   */
+  connect(hub: LogEventHub): ContainerActor;
+  /** A container to show in the printed examples. */
+  example: { type: ContainerType; id: string };
+}
+
+/** Picks the runtime. @throws Error when `RUNTIME=docker` and no engine answers. */
+export async function chooseRuntime(env: NodeJS.ProcessEnv): Promise<DemoRuntime> {
+  const wanted = env.RUNTIME ?? "auto";
+  if (!["auto", "docker", "simulated"].includes(wanted)) {
+    throw new Error(`RUNTIME must be "simulated" or "docker", got ${JSON.stringify(wanted)}`);
+  }
+  if (wanted !== "simulated") {
+    const docker = await tryDocker(env);
+    if (docker) return docker;
+    if (wanted === "docker") throw new Error("RUNTIME=docker, but no Docker engine answered (DOCKER_HOST or /var/run/docker.sock)");
+  }
+  const delay = env.ACTION_DELAY_MS === undefined ? 300 : Number(env.ACTION_DELAY_MS);
+  const simulated = new SimulatedRuntime({ actionDelayMs: delay });
+  return {
+    kind: "simulated",
+    runtime: simulated,
+    example: { type: "lxc", id: "utest" },
+    connect(hub) {
+      // The simulated runtime writes the seed's record and event itself, once per real change.
+      simulated.attachHub(hub);
+      return (action, type, id, user) => simulated[action](type, id, { user });
+    },
+  };
+}
+
+async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefined> {
+  // Loaded only when wanted: the docker entry point is not needed for the simulated demo.
+  const { DockerRuntime } = await import("log-event-hub/docker");
+  const docker = new DockerRuntime({ stats: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("ping timed out")), 2000);
+      }),
+    ]);
+  } catch {
+    await docker.close();
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    kind: "docker",
+    runtime: docker,
+    address: docker.engine.address,
+    example: { type: "docker", id: env.DEMO_CONTAINER ?? "<container>" },
+    connect(hub) {
+      return async (action, type, id, user) => {
+        const before = await docker.inspect(type, id);
+        const after = await docker[action](type, id);
+        // Starting a running (or stopping a stopped) container changes nothing: no record.
+        if (action === "restart" || before?.state !== after.state) await report(hub, action, after, user);
+        return after;
+      };
+    },
+  };
+}
+
+const VERBS: Record<DemoAction, string> = { start: "Start", stop: "Stop", restart: "Restart" };
+
+/** The seed's record (by the acting user) and event (for `all`) of one docker action. */
+async function report(hub: LogEventHub, action: DemoAction, info: ContainerInfo, user: string): Promise<void> {
+  const shortId = info.id.slice(0, 12);
+  await hub.log({ level: "INFO", category: "container", user, message: `${VERBS[action]} container (docker, ${shortId}, ${info.name})` });
+  await hub.publish({ category: "container", user: "all", payload: { container: info.name, id: shortId, state: action, type: "docker" } });
+}

@@ -1,0 +1,149 @@
+/**
+ * The demo (`npm start`) as a newcomer runs it: a child process on a free port with a fresh
+ * data directory and the simulated runtime, driven over HTTP with a session cookie, then
+ * stopped with SIGTERM. The SQLite file must hold everything it acknowledged.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { LogEventHub, parseEventMessage } from "log-event-hub";
+import { SqliteStore } from "log-event-hub/sqlite";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+interface Demo {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function startDemo(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Demo> {
+  const child = spawn(process.execPath, ["--import", "tsx", "examples/demo/server.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, RUNTIME: "simulated", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      // The banner ends with the wait example.
+      if (match && /duration=5"\n/.test(stdout)) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
+  });
+  return { child, url, exited, output: () => stdout + stderr };
+}
+
+describe("the demo (npm start)", () => {
+  it("serves the seed's flow with a session cookie, then shuts down cleanly on SIGTERM with every record on disk", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const demo = await startDemo(dataDir);
+    const { url } = demo;
+
+    // It prints the seed's curl examples.
+    expect(demo.output()).toContain(`curl -sq -XGET -b cookies.txt "${url}/api/v1/log?limit=5"`);
+    expect(demo.output()).toContain(`curl -sq -XGET -b cookies.txt ${url}/api/v1/event`);
+    expect(demo.output()).toContain(`curl -sq -XGET -b cookies.txt "${url}/api/v1/event/wait/lxc/utest/stopped?duration=5"`);
+
+    // Log in (a form post, as curl -d sends) and keep the cookie.
+    const login = await fetch(`${url}/api/v1/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "username=alice",
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect(cookie).toMatch(/^hub_session=[\w-]{22}$/);
+    const asAlice = { headers: { cookie } };
+
+    // Wait for running through the wait endpoint while starting utest.
+    const waiting = fetch(`${url}/api/v1/event/wait/lxc/utest/running?duration=30`, asAlice);
+    const started = await fetch(`${url}/api/v1/container/lxc/utest/start`, { method: "PUT", ...asAlice });
+    expect(started.status).toBe(200);
+    expect(await started.json()).toMatchObject({ id: "utest", state: "running", type: "lxc" });
+    expect(await (await waiting).json()).toMatchObject({ id: "utest", state: "running" });
+
+    // The log names the logged-in user; the event goes to everyone.
+    const log = (await (await fetch(`${url}/api/v1/log?limit=5`, asAlice)).json()) as { message: string; user: string }[];
+    expect(log[0]).toMatchObject({ category: "container", level: "INFO", message: "Start container (lxc, utest)", user: "alice" });
+    const page = (await (await fetch(`${url}/api/v1/event`, asAlice)).json()) as { messages: string[]; offset: number };
+    expect(page.messages.map(parseEventMessage)).toContainEqual({
+      category: "container",
+      user: "all",
+      payload: { container: "utest", state: "start", type: "lxc" },
+    });
+
+    // An unknown container and bad input answer the API's JSON errors.
+    expect((await fetch(`${url}/api/v1/container/lxc/nope/start`, { method: "PUT" })).status).toBe(404);
+    expect((await fetch(`${url}/api/v1/container/lxc/utest/explode`, { method: "PUT" })).status).toBe(400);
+    expect((await fetch(`${url}/api/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"a:b"}' })).status).toBe(400);
+
+    // Anonymous actions are logged as the seed's `Anonymous`; a long poll is pending at shutdown.
+    const stopped = await fetch(`${url}/api/v1/container/lxc/utest/stop`, { method: "PUT" });
+    expect(stopped.status).toBe(200);
+    const longPoll = fetch(`${url}/api/v1/event?index=${page.offset + 1}&wait=600`, asAlice);
+
+    demo.child.kill("SIGTERM");
+    expect(await demo.exited).toBe(0);
+    // The pending long poll was answered, not cut off.
+    expect((await longPoll).status).toBe(200);
+    expect(demo.output()).toContain("Stopped");
+
+    const hub = new LogEventHub({ store: new SqliteStore(join(dataDir, "log-event-hub.sqlite")) });
+    try {
+      const records = await hub.queryLogs({ category: "container" });
+      expect(records.map((r) => [r.message, r.user])).toEqual([
+        ["Stop container (lxc, utest)", "Anonymous"],
+        ["Start container (lxc, utest)", "alice"],
+      ]);
+      const events = await hub.readEvents({ index: 0 });
+      expect(events.events.map((e) => e.payload)).toEqual([
+        { container: "utest", state: "stop", type: "lxc" },
+        { container: "utest", state: "start", type: "lxc" },
+      ]);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it("finishes a container action accepted before SIGTERM and keeps its records", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    // A slow action, so the signal arrives while it runs.
+    const demo = await startDemo(dataDir, { ACTION_DELAY_MS: "3000" });
+    const action = fetch(`${demo.url}/api/v1/container/docker/DockerTestAPI/stop`, { method: "PUT" });
+    // Give the request time to reach the server (it then runs for 3 s).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    demo.child.kill("SIGTERM");
+    const response = await action;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ name: "DockerTestAPI", state: "stopped" });
+    expect(await demo.exited).toBe(0);
+
+    const hub = new LogEventHub({ store: new SqliteStore(join(dataDir, "log-event-hub.sqlite")) });
+    try {
+      const records = await hub.queryLogs({ category: "container" });
+      expect(records.map((r) => r.message)).toEqual(["Stop container (docker, 08fd4fac14b8, DockerTestAPI)"]);
+    } finally {
+      await hub.close();
+    }
+  });
+});
