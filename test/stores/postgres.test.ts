@@ -490,6 +490,21 @@ describe.skipIf(!available)("PostgresStore", () => {
     });
   });
 
+  it("a process exits by itself after close(): no connection, listener or timer left", async () => {
+    const schema = schemaFor("exit");
+    const result = spawnSync(process.execPath, ["--import", "tsx", fixture("exit-after-close.ts")], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, LEH_PG_URL: PG_URL, SCHEMA: schema },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe("");
+    const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { resources: string[]; poll: number; iterator: string };
+    expect(report).toMatchObject({ poll: 0, iterator: "ended" });
+    expect(report.resources.filter((r) => r !== "PipeWrap" && r !== "TTYWrap")).toEqual([]);
+    expect(result.status).toBe(0);
+  });
+
   describe("errors", () => {
     it("an unreachable server is STORE_UNAVAILABLE, with no password or SQL in the message", async () => {
       const store = new PostgresStore({ connectionString: "postgres://leh:s3cret-pw@127.0.0.1:1/test", connectionTimeoutMs: 2000 });

@@ -47,8 +47,9 @@ export interface PgPoolLike extends PgQueryableLike {
   connect(): Promise<PgPoolClientLike>;
   /** Closes every connection of the pool. */
   end(): Promise<void>;
-  /** Pool events; this store listens to `error` only on pools it created. */
+  /** Pool events; this store listens to `error` and `connect` only on pools it created. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "connect", listener: (client: PgPoolClientLike) => void): unknown;
   /** Removes a listener added with {@link PgPoolLike.on}. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- must accept pg's own `(...args: any[])` signature
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
@@ -66,6 +67,22 @@ export interface PgPoolConfigLike {
   idleTimeoutMillis?: number;
   /** Shown in `pg_stat_activity`. */
   application_name?: string;
+}
+
+/**
+ * Resolves once a client's connection has closed (its `end` event), or after `capMs` at most,
+ * so `close()` returns only when sockets are gone without ever hanging on a stuck one.
+ */
+export function whenEnded(client: PgPoolClientLike, capMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.removeListener("end", done);
+      resolve();
+    };
+    const timer = setTimeout(done, capMs);
+    client.on("end", done);
+  });
 }
 
 /** The `pg` module, or anything shaped like it (only `Pool` is used). */

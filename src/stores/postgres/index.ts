@@ -24,7 +24,7 @@ import type { PruneRequest, Store, StoreCapabilities, StoreChange, StoreEventRea
 import { toSeconds } from "../../time.js";
 import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
-import { loadPg, type PgModuleLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
+import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
 import { whereClause } from "./filter.js";
 import { FeedListener, noticeSql } from "./listener.js";
@@ -172,6 +172,7 @@ export class PostgresStore implements Store {
   private opening: Promise<void> | undefined;
   private listener: FeedListener | undefined;
   private onPoolError: ((error: Error) => void) | undefined;
+  private readonly clients = new Set<PgPoolClientLike>();
   private closed = false;
   private trigram = false;
 
@@ -238,6 +239,11 @@ export class PostgresStore implements Store {
         // An idle client dying (server restart) must not crash the host; the next query reconnects.
         this.onPoolError = () => {};
         pool.on("error", this.onPoolError);
+        // Tracked so close() can wait for every socket to close, not just for pool.end().
+        pool.on("connect", (client: PgPoolClientLike) => {
+          this.clients.add(client);
+          client.on("end", () => this.clients.delete(client));
+        });
         this.pool = pool;
       }
     }
@@ -457,7 +463,7 @@ export class PostgresStore implements Store {
     return () => {
       this.watchers.delete(listener);
       if (this.watchers.size === 0) {
-        this.listener?.stop();
+        void this.listener?.stop();
         this.listener = undefined;
       }
     };
@@ -501,15 +507,19 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.listener?.stop();
+    const listener = this.listener;
     this.listener = undefined;
     this.watchers.clear();
+    await listener?.stop();
     // Let an open in flight settle, so its connection is back in the pool before it ends.
     await this.opening?.catch(() => {});
     const pool = this.pool;
     this.pool = undefined;
     if (pool && this.ownsPool) {
+      const ended = [...this.clients].map((client) => whenEnded(client));
       await pool.end().catch(() => {});
+      // pool.end() resolves before the sockets close; wait for them so nothing outlives close().
+      await Promise.all(ended);
       if (this.onPoolError) pool.removeListener("error", this.onPoolError);
     }
   }

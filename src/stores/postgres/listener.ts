@@ -6,7 +6,7 @@
  * @module
  */
 import type { StoreChange } from "../../store.js";
-import type { PgNotificationLike, PgPoolClientLike, PgPoolLike } from "./driver.js";
+import { whenEnded, type PgNotificationLike, type PgPoolClientLike, type PgPoolLike } from "./driver.js";
 import { quoteIdent } from "./schema.js";
 
 /** What the listener needs from its store. */
@@ -50,6 +50,7 @@ export class FeedListener {
   private polling = false;
   private lastHeads: { event: number; log: number } | undefined;
   private detach: (() => void) | undefined;
+  private connecting: Promise<void> | undefined;
   /** Times the LISTEN connection was re-established after a failure (for tests and metrics). */
   reconnects = 0;
 
@@ -59,7 +60,7 @@ export class FeedListener {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    void this.connect(false);
+    this.connecting = this.connect(false);
     if (this.options.pollIntervalMs > 0) {
       this.pollTimer = setInterval(() => void this.poll(), this.options.pollIntervalMs);
       this.pollTimer.unref();
@@ -67,13 +68,18 @@ export class FeedListener {
     }
   }
 
-  /** Ends the connection and every timer. */
-  stop(): void {
+  /** Ends every timer and the connection; resolves once its socket has closed. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pollTimer);
     this.reconnectTimer = this.pollTimer = undefined;
+    const client = this.client;
+    const ended = client ? whenEnded(client) : undefined;
     this.dropClient(true);
+    await ended;
+    // A connect still in flight releases its client itself once it sees `stopped`.
+    await this.connecting;
   }
 
   private async connect(isReconnect: boolean): Promise<void> {
@@ -81,7 +87,9 @@ export class FeedListener {
     try {
       client = await this.options.pool.connect();
       if (this.stopped) {
+        const ended = whenEnded(client);
         client.release(true);
+        await ended;
         return;
       }
       this.attach(client);
@@ -131,7 +139,7 @@ export class FeedListener {
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      void this.connect(true);
+      this.connecting = this.connect(true);
     }, delay);
     this.reconnectTimer.unref();
   }
