@@ -72,10 +72,10 @@ export function parseEventMessage(text: string): ParsedEventMessage {
 }
 
 /** A page in the seed's wire shape: `{ index, messages, offset }`, plus `lost` only when > 0. */
-export function toEventPageJson(page: EventPage<object>, options: EventMessageOptions = {}): EventPageJson {
+export function toEventPageJson<M extends object>(page: EventPage<M>, options: EventMessageOptions = {}): EventPageJson {
   const json: EventPageJson = {
     index: page.index,
-    messages: page.events.map((event) => formatEventMessage(event as HubEvent, options)),
+    messages: page.events.map((event) => formatEventMessage(event as unknown as HubEvent, options)),
     offset: page.offset,
   };
   if (page.lost !== undefined && page.lost > 0) json.lost = page.lost;
