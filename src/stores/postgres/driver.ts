@@ -32,9 +32,11 @@ export interface PgQueryableLike {
 export interface PgPoolClientLike extends PgQueryableLike {
   /** Returns the client to its pool; with an error (or `true`) the pool destroys it instead. */
   release(destroy?: Error | boolean): void;
-  /** Client events: `notification`, `error`, `end`. */
+  /** A notification arrived on a channel this client LISTENs to. */
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  /** The connection failed (for example the server terminated it). */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** The connection closed. */
   on(event: "end", listener: () => void): unknown;
   /** Removes a listener added with {@link PgPoolClientLike.on}. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- must accept pg's own `(...args: any[])` signature
@@ -47,8 +49,9 @@ export interface PgPoolLike extends PgQueryableLike {
   connect(): Promise<PgPoolClientLike>;
   /** Closes every connection of the pool. */
   end(): Promise<void>;
-  /** Pool events; this store listens to `error` and `connect` only on pools it created. */
+  /** An idle client failed; the store listens only on pools it created. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** The pool opened a connection; the store listens only on pools it created. */
   on(event: "connect", listener: (client: PgPoolClientLike) => void): unknown;
   /** Removes a listener added with {@link PgPoolLike.on}. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- must accept pg's own `(...args: any[])` signature
@@ -85,10 +88,16 @@ export function whenEnded(client: PgPoolClientLike, capMs = 2000): Promise<void>
   });
 }
 
+/** The pool class (`pg.Pool`). */
+export interface PgPoolConstructorLike {
+  /** Creates a pool; connections open lazily. */
+  new (config?: PgPoolConfigLike): PgPoolLike;
+}
+
 /** The `pg` module, or anything shaped like it (only `Pool` is used). */
 export interface PgModuleLike {
   /** The pool class. */
-  Pool: new (config?: PgPoolConfigLike) => PgPoolLike;
+  Pool: PgPoolConstructorLike;
 }
 
 /**

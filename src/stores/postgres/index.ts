@@ -35,6 +35,7 @@ export type {
   PgNotificationLike,
   PgPoolClientLike,
   PgPoolConfigLike,
+  PgPoolConstructorLike,
   PgPoolLike,
   PgQueryResultLike,
   PgQueryableLike,
@@ -42,6 +43,22 @@ export type {
 export { loadPg } from "./driver.js";
 export { escapeLike } from "./filter.js";
 export { SCHEMA_VERSION } from "./schema.js";
+
+/** Backoff of the LISTEN connection's reconnects. */
+export interface ReconnectOptions {
+  /** First delay after a failure, milliseconds. @default 100 */
+  minDelayMs?: number;
+  /** Longest delay between attempts, milliseconds. @default 5000 */
+  maxDelayMs?: number;
+}
+
+/** How many rows {@link PostgresStore.prune} removed. */
+export interface PruneCounts {
+  /** Log records removed. */
+  logs: number;
+  /** Events removed. */
+  events: number;
+}
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (not both). */
 export interface PostgresStoreOptions {
@@ -90,10 +107,10 @@ export interface PostgresStoreOptions {
    */
   pollIntervalMs?: number;
   /**
-   * Reconnect backoff of the LISTEN connection, milliseconds: the first delay and the cap.
+   * Reconnect backoff of the LISTEN connection (capped exponential, with jitter).
    * @default { minDelayMs: 100, maxDelayMs: 5000 }
    */
-  reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  reconnect?: ReconnectOptions;
   /**
    * Send a NOTIFY for log appends too (events always notify). Turn off when nothing in other
    * processes follows the log, to spare the commit-time notify lock on busy logs.
@@ -396,8 +413,8 @@ export class PostgresStore implements Store {
     };
   }
 
-  /** Retention in batches of {@link PRUNE_BATCH} rows, each its own short transaction. */
-  async prune(request: PruneRequest): Promise<{ logs: number; events: number }> {
+  /** Retention in batches of 10,000 rows, each its own short statement. */
+  async prune(request: PruneRequest): Promise<PruneCounts> {
     const t = this.names;
     let logs = 0;
     let events = 0;
