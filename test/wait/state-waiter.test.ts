@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ClosedError, NotFoundError } from "../../src/errors.js";
+import { ClosedError, NotFoundError, RuntimeUnavailableError } from "../../src/errors.js";
 import type { ContainerChange, ContainerRuntime } from "../../src/runtime.js";
 import type { ContainerInfo, ContainerType, HubEvent } from "../../src/types.js";
 import { StateWaiter } from "../../src/wait/state-waiter.js";
+import { LogEventHub } from "../../src/hub.js";
 
 /** A runtime over a map, with hooks to misbehave at the worst moment. */
 class TestRuntime implements ContainerRuntime {
@@ -27,8 +28,13 @@ class TestRuntime implements ContainerRuntime {
     this.containers.set(name, { cpu: 0, id, image: "ubuntu-trusty:latest", ipaddress: [], memory: 0, name, rx: 0, state, tx: 0, type });
   }
 
+  /** Errors the next inspects throw, in order. */
+  failures: Error[] = [];
+
   async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
     this.inspectCalls++;
+    const failure = this.failures.shift();
+    if (failure) throw failure;
     const found = [...this.containers.values()].find((c) => c.type === type && (c.name === id || c.id === id || c.id.startsWith(id)));
     const snapshot = found && { ...found };
     await Promise.resolve();
@@ -219,6 +225,22 @@ describe("StateWaiter", () => {
     expectIdle(waiter, hub, runtime);
   });
 
+  it("rejects with the runtime's error when the first inspect fails; keeps waiting when a later one does", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const down = new RuntimeUnavailableError("engine down");
+    runtime.failures.push(down);
+    await expect(waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR })).rejects.toBe(down);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    runtime.failures.push(down);
+    runtime.change("utest", "paused"); // this re-inspect fails
+    await flush();
+    expect(waiter.stats().waiters).toBe(1);
+    runtime.change("utest", "running");
+    expect((await wait).state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+  });
+
   it("rejects with the signal's reason, at once when already aborted", async () => {
     const { runtime, hub, waiter } = setup(true);
     const reason = new Error("user went away");
@@ -326,3 +348,20 @@ async function flush(): Promise<void> {
 function countTimeouts(): number {
   return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 }
+
+describe("through LogEventHub", () => {
+  it("wakes on a container event the host publishes (runtime without watch, no polling in time)", async () => {
+    const runtime = new TestRuntime(false);
+    runtime.add("utest", "stopped");
+    const hub = new LogEventHub({ runtime, statePollIntervalMs: HOUR });
+    const waiting = hub.waitForState({ type: "lxc", id: "utest", state: "running", timeout: HOUR });
+    await flush();
+    runtime.set("utest", "running");
+    await hub.publish({ category: "container", user: "all", payload: { container: "utest", state: "start", type: "lxc" } });
+    expect((await waiting).state).toBe("running");
+    const pending = hub.waitForState({ type: "lxc", id: "utest", state: "stopped", timeout: HOUR });
+    await flush();
+    await hub.close();
+    await expect(pending).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});
