@@ -8,13 +8,15 @@
 import { csvHttpHeaders } from "../csv/http.js";
 import type { CsvExportOptions } from "../csv/export.js";
 import { ValidationError } from "../errors.js";
-import { toEventPageJson, type EventMessageOptions } from "../events/wire.js";
+import type { EventMessageOptions } from "../events/wire.js";
 import type { LogEventHub } from "../hub.js";
 import { toLogJson } from "../logs/json.js";
 import type { ParsedLogQuery, QueryParams } from "../query.js";
+import { EventPageWriter } from "./event-page.js";
 import {
   errorResponse,
   jsonResponse,
+  jsonTextResponse,
   methodNotAllowedResponse,
   routeNotFoundResponse,
   type ApiResponse,
@@ -114,6 +116,7 @@ export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Prom
  */
 export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHandlerOptions<Native> = {}): ApiHandler<Native> {
   const { getUser, eventMessages = {}, csv = {}, totalCountHeader = false, onError } = options;
+  const eventPages = new EventPageWriter(eventMessages);
 
   async function resolveUser(request: ApiRequest<Native>): Promise<string | undefined> {
     if (!getUser) return undefined;
@@ -153,7 +156,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
       ...(user !== undefined && { user }),
       ...(request.signal && { signal: request.signal }),
     });
-    return jsonResponse(200, toEventPageJson(page, eventMessages));
+    return jsonTextResponse(200, eventPages.write(page));
   }
 
   async function waitForState(match: ApiRouteMatch, params: QueryParams, signal: AbortSignal | undefined): Promise<ApiResponse> {

@@ -16,10 +16,12 @@ export {
   errorResponse,
   HttpErrorCodes,
   jsonResponse,
+  jsonTextResponse,
   methodNotAllowedResponse,
   routeNotFoundResponse,
   type ApiResponse,
   type HttpErrorBody,
   type HttpErrorCode,
 } from "./response.js";
+export { EventPageWriter } from "./event-page.js";
 export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";

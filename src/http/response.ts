@@ -45,7 +45,11 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * (activity data is private and changes; a cached long poll would be wrong), and its length.
  */
 export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
-  const body = JSON.stringify(value);
+  return jsonTextResponse(status, JSON.stringify(value), headers);
+}
+
+/** Like {@link jsonResponse}, for a body already serialised as JSON text. */
+export function jsonTextResponse(status: number, body: string, headers: Record<string, string> = {}): ApiResponse {
   return {
     status,
     headers: {

@@ -2,7 +2,7 @@
  * The framework-neutral handler on its own, for what an HTTP client cannot observe directly.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApiHandler, LogEventHub, matchApiRoute } from "log-event-hub";
+import { createApiHandler, EventPageWriter, LogEventHub, matchApiRoute, MemoryStore, toEventPageJson } from "log-event-hub";
 
 const hubs: LogEventHub[] = [];
 afterEach(async () => {
@@ -65,6 +65,31 @@ describe("createApiHandler", () => {
     });
     for (const path of ["/", "/api/v1", "/api/v1/logs", "/api/v1/event/wait/lxc/utest", "/api/v1/event/wait/lxc//running", "/api/v1/event/wait/a/b/c/d"]) {
       expect(matchApiRoute(path)).toBeUndefined();
+    }
+  });
+});
+
+describe("EventPageWriter", () => {
+  it("writes exactly JSON.stringify(toEventPageJson(page)), with and without timestamps, cached or not", async () => {
+    const hub = new LogEventHub({ store: new MemoryStore({ maxEvents: 5 }) });
+    hubs.push(hub);
+    const payloads = [
+      { action: "update", from: "local", type: "lxc" },
+      { action: "download", name: 'quo"te\\back\u2028line', from: "dockerhub", type: "docker", state: "success", tag: "ünï" },
+      { container: "utest", state: "start", type: "lxc" },
+    ];
+    for (let i = 0; i < 9; i++) {
+      const payload = payloads[i % payloads.length]!;
+      await hub.publish({ category: "container" in payload ? "container" : "image", user: i % 2 ? "all" : "alice", payload: payload as never });
+    }
+    for (const options of [{}, { withTimestamp: true }]) {
+      const writer = new EventPageWriter(options, 3);
+      for (const query of [{ user: "alice" }, {}, { index: 1, user: "alice" }, { index: 6, limit: 2 }, { index: 9 }]) {
+        const page = await hub.readEvents(query);
+        const expected = JSON.stringify(toEventPageJson(page, options));
+        expect(writer.write(page)).toBe(expected);
+        expect(writer.write(page)).toBe(expected);
+      }
     }
   });
 });
