@@ -9,6 +9,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { EventEmitter } from "eventemitter3";
 import { LogEventHub } from "../src/index.js";
+import { StateWaiter } from "../src/wait/state-waiter.js";
 import type { ContainerChange, ContainerRuntime } from "../src/runtime.js";
 import type { ContainerInfo, ContainerType } from "../src/types.js";
 import { type BenchRow, quantile, scaled } from "./harness.js";
@@ -58,11 +59,16 @@ interface Figures {
   bytesPerWaiter: number;
 }
 
-async function ours(waiters: number, containers: number): Promise<Figures> {
+async function ours(waiters: number, containers: number, via: "hub" | "waiter" = "hub"): Promise<Figures> {
   const runtime = new MapRuntime();
   for (let c = 0; c < containers; c++) runtime.states.set(`c${c}`, "stopped");
   const hub = new LogEventHub({ runtime });
   await hub.open();
+  const bare = new StateWaiter({ runtime, subscribeEvents: () => () => undefined });
+  const wait = (id: string) =>
+    via === "hub"
+      ? hub.waitForState({ type: "lxc", id, state: "running", timeout: 600_000 })
+      : bare.wait({ type: "lxc", id, state: "running", timeoutMs: 600_000 });
   const changedAt = new Float64Array(containers);
   const latency = new Float64Array(waiters);
   const before = heapUsed();
@@ -71,7 +77,7 @@ async function ours(waiters: number, containers: number): Promise<Figures> {
   for (let i = 0; i < waiters; i++) {
     const c = i % containers;
     done.push(
-      hub.waitForState({ type: "lxc", id: `c${c}`, state: "running", timeout: 600_000 }).then(() => {
+      wait(`c${c}`).then(() => {
         latency[i] = performance.now() - changedAt[c]!;
       }),
     );
@@ -127,6 +133,7 @@ export default async function waitBench(): Promise<BenchRow[]> {
   await baseline(Math.min(waiters, 1000), Math.min(containers, 100));
   const a = await ours(waiters, containers);
   const b = await baseline(waiters, containers);
+  const w = await ours(waiters, containers, "waiter");
   const label = `${waiters.toLocaleString("en-US")} waiters on ${containers.toLocaleString("en-US")} containers`;
   const base = "bare promises resolved by one emitter";
   return [
@@ -160,6 +167,16 @@ export default async function waitBench(): Promise<BenchRow[]> {
       baselineName: base,
       better: "lower",
       note: "process CPU (GC threads included); compare with wall time when the machine is busy",
+    },
+    {
+      suite: "wait",
+      case: `${label}: StateWaiter alone (no hub call): change -> last waiter resolved`,
+      value: w.last,
+      unit: "ms",
+      baseline: b.last,
+      baselineName: base,
+      better: "lower",
+      note: `CPU ${w.cpuMs.toFixed(0)} ms; register ${w.registerMs.toFixed(0)} ms; ${w.bytesPerWaiter.toFixed(0)} bytes/waiter`,
     },
     {
       suite: "wait",
