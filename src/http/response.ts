@@ -35,7 +35,13 @@ export type HttpErrorCode = ErrorCode | (typeof HttpErrorCodes)[keyof typeof Htt
 
 /** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
 export interface HttpErrorBody {
-  error: { code: HttpErrorCode; message: string };
+  /** What went wrong. */
+  error: {
+    /** Stable machine-readable code, for example `VALIDATION`. */
+    code: HttpErrorCode;
+    /** For humans; never a stack trace, SQL or driver text. */
+    message: string;
+  };
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
