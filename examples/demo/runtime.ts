@@ -69,11 +69,14 @@ async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefine
   } finally {
     clearTimeout(timer);
   }
+  // Show the examples with a real container of this engine, when there is one.
+  const listed = await docker.engine.request<{ Names?: string[] }[]>("GET", "/containers/json", { query: { all: "true" } }).catch(() => undefined);
+  const first = Array.isArray(listed?.body) ? listed.body[0]?.Names?.[0]?.replace(/^\//, "") : undefined;
   return {
     kind: "docker",
     runtime: docker,
     address: docker.engine.address,
-    example: { type: "docker", id: env.DEMO_CONTAINER ?? "<container>" },
+    example: { type: "docker", id: first ?? "<container>" },
     connect(hub) {
       return async (action, type, id, user) => {
         const before = await docker.inspect(type, id);

@@ -26,7 +26,7 @@ export class EventPageWriter {
   ) {}
 
   /** The page as JSON text: `{"index":..,"messages":[..],"offset":..}` plus `"lost"` when > 0. */
-  write(page: EventPage<object>): string {
+  write<M extends object>(page: EventPage<M>): string {
     const events = page.events as unknown as readonly HubEvent[];
     let body = `{"index":${page.index},"messages":[`;
     for (let i = 0; i < events.length; i++) {

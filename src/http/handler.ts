@@ -25,7 +25,6 @@ import { matchApiRoute, type ApiRouteMatch } from "./routes.js";
 
 /** What the API needs from a hub: any `LogEventHub`, whatever its categories. */
 export type ApiHub = Pick<
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   LogEventHub<any, any>,
   | "parseLogQuery"
   | "parseEventQuery"

@@ -4,15 +4,39 @@
  * stopped with SIGTERM. The SQLite file must hold everything it acknowledged.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
+import { DockerRuntime } from "log-event-hub/docker";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The engine the docker runtime tests use: `LEH_DOCKER_SOCKET`, else `scripts/setup-podman.sh`'s. */
+async function findEngine(): Promise<string | undefined> {
+  const fromFile = join(root, ".tmp/podman/socket");
+  for (const socketPath of [process.env.LEH_DOCKER_SOCKET, existsSync(fromFile) ? readFileSync(fromFile, "utf8").trim() : undefined]) {
+    if (!socketPath) continue;
+    const runtime = new DockerRuntime({ socketPath, requestTimeoutMs: 2000 });
+    try {
+      await runtime.ping();
+      return socketPath;
+    } catch {
+      // try the next one
+    } finally {
+      await runtime.close();
+    }
+  }
+  return undefined;
+}
+
+const engineSocket = await findEngine();
+if (!engineSocket && !process.env.CI) {
+  console.warn("\n[demo.test] docker demo SKIPPED: no Docker-compatible engine answers (set LEH_DOCKER_SOCKET or run `scripts/setup-podman.sh`).\n");
+}
 
 interface Demo {
   child: ChildProcess;
@@ -144,6 +168,57 @@ describe("the demo (npm start)", () => {
       expect(records.map((r) => r.message)).toEqual(["Stop container (docker, 08fd4fac14b8, DockerTestAPI)"]);
     } finally {
       await hub.close();
+    }
+  });
+
+  it.skipIf(!engineSocket && !process.env.CI)("with RUNTIME=docker acts on a real engine's container and logs it by the logged-in user", async () => {
+    const engine = new DockerRuntime({ socketPath: engineSocket!, stats: false });
+    const name = `leh-demo-${process.pid}-${Date.now()}`;
+    const created = await engine.engine.request<{ Id: string }>("POST", "/containers/create", {
+      query: { name },
+      body: { Image: "local/busy:latest", Cmd: ["sh", "-c", 'trap "exit 0" TERM; while true; do sleep 1; done'] },
+    });
+    expect(created.status).toBe(201);
+    const shortId = created.body.Id.slice(0, 12);
+    const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    try {
+      const demo = await startDemo(dataDir, { RUNTIME: "docker", DOCKER_HOST: `unix://${engineSocket}` });
+      expect(demo.output()).toContain("runtime: docker");
+      const login = await fetch(`${demo.url}/api/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"alice"}' });
+      const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+
+      const waiting = fetch(`${demo.url}/api/v1/event/wait/docker/${name}/running?duration=60`, { headers: { cookie } });
+      const started = await fetch(`${demo.url}/api/v1/container/docker/${name}/start`, { method: "PUT", headers: { cookie } });
+      expect(started.status).toBe(200);
+      expect(await started.json()).toMatchObject({ name, state: "running", type: "docker" });
+      expect(await (await waiting).json()).toMatchObject({ name, state: "running" });
+      // Starting a running container succeeds without a second record.
+      expect((await fetch(`${demo.url}/api/v1/container/docker/${name}/start`, { method: "PUT", headers: { cookie } })).status).toBe(200);
+      const stopped = await fetch(`${demo.url}/api/v1/container/docker/${name}/stop`, { method: "PUT", headers: { cookie } });
+      expect(await stopped.json()).toMatchObject({ name, state: "stopped" });
+
+      const page = (await (await fetch(`${demo.url}/api/v1/event`, { headers: { cookie } })).json()) as { messages: string[] };
+      expect(page.messages.map(parseEventMessage).map((m) => m.payload)).toEqual([
+        { container: name, id: shortId, state: "stop", type: "docker" },
+        { container: name, id: shortId, state: "start", type: "docker" },
+      ]);
+      demo.child.kill("SIGTERM");
+      expect(await demo.exited).toBe(0);
+
+      const hub = new LogEventHub({ store: new SqliteStore(join(dataDir, "log-event-hub.sqlite")) });
+      try {
+        const records = await hub.queryLogs({ category: "container" });
+        expect(records.map((r) => [r.message, r.user])).toEqual([
+          [`Stop container (docker, ${shortId}, ${name})`, "alice"],
+          [`Start container (docker, ${shortId}, ${name})`, "alice"],
+        ]);
+      } finally {
+        await hub.close();
+      }
+    } finally {
+      await engine.engine.request("DELETE", `/containers/${name}`, { query: { force: true } });
+      await engine.close();
     }
   });
 });
