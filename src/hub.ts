@@ -636,7 +636,11 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     this.relayDemand += delta;
     if (this.relayDemand > 0 && delta > 0) {
       if (!this.unwatchStore && this.store.watch) {
-        this.unwatchStore = this.store.watch(() => this.pokeRelay());
+        this.unwatchStore = this.store.watch((change) => {
+          // A notice's head is already committed: wake long polls now, relay in order next.
+          if (change.kind === "event" && change.head !== undefined) this.feed.advance(change.head);
+          this.pokeRelay();
+        });
       }
       if (this.relayCursor < 0) this.relayCursor = this.feed.head;
       this.scheduleRelay();
