@@ -10,9 +10,9 @@ import type { CsvExportOptions } from "../csv/export.js";
 import { ValidationError } from "../errors.js";
 import type { EventMessageOptions } from "../events/wire.js";
 import type { LogEventHub } from "../hub.js";
-import { toLogJson } from "../logs/json.js";
 import type { ParsedLogQuery, QueryParams } from "../query.js";
 import { EventPageWriter } from "./event-page.js";
+import { LogPageWriter } from "./log-page.js";
 import {
   errorResponse,
   jsonResponse,
@@ -116,6 +116,7 @@ export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Prom
 export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHandlerOptions<Native> = {}): ApiHandler<Native> {
   const { getUser, eventMessages = {}, csv = {}, totalCountHeader = false, onError } = options;
   const eventPages = new EventPageWriter(eventMessages);
+  const logPages = new LogPageWriter();
 
   async function resolveUser(request: ApiRequest<Native>): Promise<string | undefined> {
     if (!getUser) return undefined;
@@ -125,10 +126,10 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
 
   async function getLog(params: QueryParams): Promise<ApiResponse> {
     const query = hub.parseLogQuery(params);
-    if (!totalCountHeader) return jsonResponse(200, (await hub.queryLogs(query)).map(toLogJson));
+    if (!totalCountHeader) return jsonTextResponse(200, logPages.write(await hub.queryLogs(query)));
     const { limit: _limit, offset: _offset, beforeId: _beforeId, ...filter } = query;
     const [records, total] = await Promise.all([hub.queryLogs(query), hub.countLogs(filter)]);
-    return jsonResponse(200, records.map(toLogJson), { "X-Total-Count": String(total) });
+    return jsonTextResponse(200, logPages.write(records), { "X-Total-Count": String(total) });
   }
 
   async function deleteLog(params: QueryParams): Promise<ApiResponse> {

@@ -24,4 +24,5 @@ export {
   type HttpErrorCode,
 } from "./response.js";
 export { EventPageWriter } from "./event-page.js";
+export { LogPageWriter } from "./log-page.js";
 export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";

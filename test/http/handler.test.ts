@@ -2,7 +2,7 @@
  * The framework-neutral handler on its own, for what an HTTP client cannot observe directly.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApiHandler, EventPageWriter, LogEventHub, matchApiRoute, MemoryStore, toEventPageJson } from "log-event-hub";
+import { createApiHandler, EventPageWriter, LogEventHub, LogPageWriter, matchApiRoute, MemoryStore, toEventPageJson, toLogJson } from "log-event-hub";
 
 const hubs: LogEventHub[] = [];
 afterEach(async () => {
@@ -91,5 +91,20 @@ describe("EventPageWriter", () => {
         expect(writer.write(page)).toBe(expected);
       }
     }
+  });
+});
+
+describe("LogPageWriter", () => {
+  it("writes exactly JSON.stringify(records.map(toLogJson)), cached or not", async () => {
+    const hub = makeHub();
+    const messages = ["plain", 'quo"te \\ back', "line\nbreak\u2028sep", "ünïcödé 🚀", "=cmd|' /C calc'!A0"];
+    for (let i = 0; i < 12; i++) await hub.log({ level: "WARN", category: "system", user: i % 2 ? "Anonymous" : "al\"ice", message: messages[i % messages.length]! });
+    const writer = new LogPageWriter(4);
+    for (const query of [{ limit: 5 }, { limit: 12 }, { limit: 3, offset: 2 }, { limit: 1000 }]) {
+      const records = await hub.queryLogs(query);
+      expect(writer.write(records)).toBe(JSON.stringify(records.map(toLogJson)));
+      expect(writer.write(records)).toBe(JSON.stringify(records.map(toLogJson)));
+    }
+    expect(writer.write([])).toBe("[]");
   });
 });
