@@ -147,14 +147,23 @@ export function httpStatusOf(error: unknown): number {
 
 /** The JSON body the HTTP adapters send for an error. */
 export interface ErrorBody {
+  /** The error's stable code and a human-readable message. */
   error: { code: ErrorCode; message: string };
+}
+
+/** An error as an HTTP response: status and JSON body. */
+export interface HttpError {
+  /** 400, 404, 410, 503 or 500. */
+  status: number;
+  /** `{ "error": { "code", "message" } }`. */
+  body: ErrorBody;
 }
 
 /**
  * Maps any thrown value to `{ status, body }` for an HTTP response. Unexpected errors become
  * `500 INTERNAL` with a generic message, so no stack trace or SQL ever reaches a client.
  */
-export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+export function toHttpError(error: unknown): HttpError {
   if (error instanceof HubError) {
     const status = STATUS_BY_CODE[error.code];
     const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "RUNTIME_UNAVAILABLE"

@@ -14,6 +14,7 @@ import {
   ValidationError,
 } from "./errors.js";
 import { FeedSignal } from "./events/feed-signal.js";
+import { rawPayloads } from "./events/wire.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
 import {
   checkInteger,
@@ -696,15 +697,30 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   }
 }
 
+/**
+ * A stored event as the API returns it. The payload is parsed on first access only: a page
+ * served over HTTP is formatted from the stored JSON and never needs the parsed object.
+ */
 function toHubEvent(stored: StoredEvent): HubEvent {
-  return {
+  const event = {
     index: stored.index,
     ts: toSeconds(stored.timeUs),
     timeUs: stored.timeUs,
     category: stored.category,
     user: stored.user,
-    payload: JSON.parse(stored.payloadJson) as Record<string, unknown>,
-  };
+  } as HubEvent;
+  let parsed: Record<string, unknown> | undefined;
+  Object.defineProperty(event, "payload", {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= JSON.parse(stored.payloadJson) as Record<string, unknown>),
+    set: (value: Record<string, unknown>) => {
+      parsed = value;
+      rawPayloads.delete(event);
+    },
+  });
+  rawPayloads.set(event, stored.payloadJson);
+  return event;
 }
 
 export { ALL_USERS };
