@@ -108,7 +108,7 @@ describe("the seed's CSV sample", () => {
         await hub.log({ level: r.level, category: r.category as "system", user: r.user, message: r.message, timeUs: r.timeUs });
       }
       expect(await collect(hub.exportCsv())).toBe(seedCsvText);
-      const exports = await collect(hub.exportCsv({ category: "EXPORT", timeEnd: 1426613379 }));
+      const exports = await collect(hub.exportCsv({ category: "export", level: "info", timeEnd: 1426613379 }));
       expect(parseCsv(exports).slice(1).map((row) => row[4])).toEqual([
         "Start to export container (lxc, utest) to (/test/c.tgz)",
         "Export task logs are cleared",
