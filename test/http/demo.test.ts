@@ -4,34 +4,18 @@
  * stopped with SIGTERM. The SQLite file must hold everything it acknowledged.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { findEngine } from "../helpers/engine.js";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { DockerRuntime } from "log-event-hub/docker";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The engine the docker runtime tests use: `LEH_DOCKER_SOCKET`, else `scripts/setup-podman.sh`'s. */
-async function findEngine(): Promise<string | undefined> {
-  const fromFile = join(root, ".tmp/podman/socket");
-  for (const socketPath of [process.env.LEH_DOCKER_SOCKET, existsSync(fromFile) ? readFileSync(fromFile, "utf8").trim() : undefined]) {
-    if (!socketPath) continue;
-    const runtime = new DockerRuntime({ socketPath, requestTimeoutMs: 2000 });
-    try {
-      await runtime.ping();
-      return socketPath;
-    } catch {
-      // try the next one
-    } finally {
-      await runtime.close();
-    }
-  }
-  return undefined;
-}
 
 const engineSocket = await findEngine();
 if (!engineSocket && !process.env.CI) {

@@ -6,38 +6,20 @@
  * The engine's socket: `LEH_DOCKER_SOCKET`, else the path `scripts/setup-podman.sh` wrote to
  * `.tmp/podman/socket`. Without an engine these tests skip with a notice; in CI they fail.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findEngine } from "../helpers/engine.js";
 import { LogEventHub } from "../../src/hub.js";
 import { formatEventMessage } from "../../src/events/wire.js";
 import type { LogRecord } from "../../src/types.js";
 import { DockerRuntime, EngineEventStream, EngineClient, bridgeDockerEvents, mapDockerState, resolveEndpoint, type EngineEvent } from "log-event-hub/docker";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE = "local/busy:latest";
 const CMD = ["sh", "-c", 'trap "exit 0" TERM; while true; do sleep 1; done'];
 
-async function findEngine(): Promise<string | undefined> {
-  const fromFile = join(root, ".tmp/podman/socket");
-  const candidates = [process.env.LEH_DOCKER_SOCKET, existsSync(fromFile) ? readFileSync(fromFile, "utf8").trim() : undefined];
-  for (const socketPath of candidates) {
-    if (!socketPath) continue;
-    const runtime = new DockerRuntime({ socketPath, requestTimeoutMs: 2000 });
-    try {
-      await runtime.ping();
-      return socketPath;
-    } catch {
-      // try the next one
-    } finally {
-      await runtime.close();
-    }
-  }
-  return undefined;
-}
 
 const socketPath = await findEngine();
 if (!socketPath && !process.env.CI) {

@@ -7,7 +7,7 @@ import { ClosedError } from "../../errors.js";
 import type { PruneRequest, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
-import { toSeconds } from "../../time.js";
+import { toLogRecord } from "../../logs/record.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -124,15 +124,7 @@ export class MemoryStore implements Store {
     this.check();
     const out: LogRecord[] = [];
     for (const r of records) {
-      const record: LogRecord = {
-        id: this.nextLogId++,
-        ts: toSeconds(r.timeUs),
-        timeUs: r.timeUs,
-        level: r.level,
-        category: r.category,
-        user: r.user,
-        message: r.message,
-      };
+      const record = toLogRecord(this.nextLogId++, r);
       this.logs.push(record);
       out.push(record);
     }

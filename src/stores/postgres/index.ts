@@ -22,6 +22,7 @@ import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
 import type { PruneRequest, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds } from "../../time.js";
+import { toLogRecord } from "../../logs/record.js";
 import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
@@ -313,15 +314,7 @@ export class PostgresStore implements Store {
     );
     // Identity values are drawn in row order, so sorted ids line up with the batch's order.
     const ids = (rows[0]?.ids as string[] | undefined) ?? [];
-    return records.map((r, i) => ({
-      id: num(ids[i]),
-      ts: toSeconds(r.timeUs),
-      timeUs: r.timeUs,
-      level: r.level,
-      category: r.category,
-      user: r.user,
-      message: r.message,
-    }));
+    return records.map((r, i) => toLogRecord(num(ids[i]), r));
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {

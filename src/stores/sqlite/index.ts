@@ -15,6 +15,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds, systemClock } from "../../time.js";
+import { toLogRecord } from "../../logs/record.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import {
@@ -227,7 +228,7 @@ export class SqliteStore implements Store {
             if (r.timeUs < previous) backwards = true;
             previous = r.timeUs;
             const id = Number(insert.run(r.timeUs, r.level, r.category, r.user, r.message).lastInsertRowid);
-            out.push({ id, ts: toSeconds(r.timeUs), timeUs: r.timeUs, level: r.level, category: r.category, user: r.user, message: r.message });
+            out.push(toLogRecord(id, r));
           }
           // Time ranges become id ranges only while time never goes back in id order.
           if (backwards) this.stmt("UPDATE hub_meta SET value = 0 WHERE key = 'logs_time_ordered'").run();
