@@ -7,6 +7,7 @@
 import { EventEmitter } from "eventemitter3";
 import { Batcher } from "./batcher.js";
 import { exportCsv as exportCsvFromStore, type CsvExportOptions } from "./csv/export.js";
+import { resolveTimeZone } from "./csv/timezone.js";
 import {
   ClosedError,
   CursorExpiredError,
@@ -182,6 +183,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
     this.timeZone = options.timeZone ?? "UTC";
+    resolveTimeZone(this.timeZone); // a bad zone fails here, not at the first export
     this.logCategories = knownCategories(options.categories as readonly string[] | undefined);
     this.eventCategoryList = [...BUILTIN_EVENT_CATEGORIES, ...((options.eventCategories ?? []) as readonly string[])];
     this.logBatcher = new Batcher((records) => this.store.appendLogs(records));

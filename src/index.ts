@@ -41,6 +41,5 @@ export { toLogJson } from "./logs/json.js";
 export { formatEventMessage, parseEventMessage, toEventPageJson } from "./events/wire.js";
 export type { EventMessageOptions, ParsedEventMessage } from "./events/wire.js";
 export { systemClock, toSeconds, toMicros } from "./time.js";
-export { exportCsv } from "./csv/export.js";
-export type { CsvExportOptions } from "./csv/export.js";
+export * from "./csv/index.js";
 export * from "./http/index.js";

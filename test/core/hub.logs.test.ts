@@ -213,6 +213,11 @@ describe("activity log on the memory store", () => {
     expect((await hub.queryLogs({ limit: 1 }))[0]!.id).toBe(25);
   });
 
+  it("refuses an unknown CSV time zone at construction", () => {
+    expect(() => new LogEventHub({ timeZone: "Mars/Olympus" })).toThrow(ValidationError);
+    expect(new LogEventHub({ timeZone: "Europe/Berlin" }).timeZone).toBe("Europe/Berlin");
+  });
+
   it("emits typed log events after commit", async () => {
     const hub = makeHub();
     const seen: number[] = [];
