@@ -1,9 +1,10 @@
 /**
  * One measurement of `bench/csv.bench.ts`, in its own process so peak memory figures do not mix:
  *
- *   node --expose-gc --import tsx bench/csv-child.ts <memory|sqlite> <stream|naive|prepare> <rows> <exported> [file]
+ *   node --expose-gc --import tsx bench/csv-child.ts <memory|sqlite|postgres> <stream|naive|prepare> <rows> <exported> [file|schema]
  *
- * `prepare` only writes a SQLite file of `rows` records (shared by the sqlite measurements).
+ * `prepare` only writes a SQLite file (or a PostgreSQL schema, at LEH_PG_URL) of `rows`
+ * records, shared by that store's measurements.
  * The others fill (or open) a store of `rows` records, settle the heap, export the oldest
  * `exported` of them and print one JSON line: rows/s, RSS before the export, the peak RSS
  * sampled during it, and the characters made. Exporting 10% or 100% of one store keeps the
@@ -49,16 +50,28 @@ async function fill(store: Store, count: number): Promise<void> {
   }
 }
 
-async function openStore(): Promise<Store> {
-  if (kind === "memory") {
-    const store = new MemoryStore({ maxLogs: Math.max(rows, 1) });
-    await fill(store, rows);
+/** The durable store named on the command line: a SQLite file or a PostgreSQL schema. */
+async function openDurable(): Promise<Store> {
+  if (kind === "postgres") {
+    const { PostgresStore } = await import("../src/stores/postgres/index.js");
+    const connectionString = process.env.LEH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+    const store = new PostgresStore({ connectionString, schema: file as string });
+    await store.open();
     return store;
   }
   const { SqliteStore } = await import("../src/stores/sqlite/index.js");
   const store = new SqliteStore(file as string);
   await store.open();
   return store;
+}
+
+async function openStore(): Promise<Store> {
+  if (kind === "memory") {
+    const store = new MemoryStore({ maxLogs: Math.max(rows, 1) });
+    await fill(store, rows);
+    return store;
+  }
+  return openDurable();
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -86,9 +99,7 @@ async function streamed(store: Store, sample: () => void): Promise<number> {
 }
 
 if (mode === "prepare") {
-  const { SqliteStore } = await import("../src/stores/sqlite/index.js");
-  const store = new SqliteStore(file as string);
-  await store.open();
+  const store = await openDurable();
   await fill(store, rows);
   await store.close();
   process.exit(0);

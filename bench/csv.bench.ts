@@ -1,7 +1,7 @@
 /**
  * CSV export of 1,000,000 records (scaled by `BENCH_SCALE`): rows per second and peak RSS of
  * the streaming `exportCsv`, beside the naive export (load everything, then one `Papa.unparse`)
- * in the same run, for the memory store and, when better-sqlite3 loads, the SQLite store.
+ * in the same run, for the memory store and, when they are available, the SQLite and PostgreSQL stores.
  *
  * Each figure comes from its own child process (`bench/csv-child.ts`), so one measurement's
  * garbage cannot inflate another's peak. Each child holds a store of 1M rows and exports either
@@ -45,6 +45,26 @@ async function spawnChild(kind: string, mode: string, rows: number, file: string
   return stdout;
 }
 
+const PG_URL = process.env.LEH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Runs one statement on a short-lived connection; `false` when PostgreSQL is unreachable. */
+async function postgres(sql: string): Promise<boolean> {
+  try {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query(sql);
+      return true;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  } catch {
+    return false;
+  }
+}
+
 async function sqliteAvailable(): Promise<boolean> {
   try {
     await import("better-sqlite3");
@@ -59,14 +79,14 @@ export default async function csvBench(): Promise<BenchRow[]> {
   const large = scaled(1_000_000);
   const small = Math.max(1, Math.round(large / 10));
   const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${Math.round(n / 1000)}k` : String(n));
-  const kinds = ["memory", ...((await sqliteAvailable()) ? ["sqlite"] : [])];
+  const kinds = ["memory", ...((await sqliteAvailable()) ? ["sqlite"] : []), ...((await postgres("SELECT 1")) ? ["postgres"] : [])];
   const out: BenchRow[] = [];
   for (const kind of kinds) {
     const dir = kind === "sqlite" ? mkdtempSync(join(tmpdir(), "leh-csv-bench-")) : "";
     try {
       const results = new Map<string, Measurement>();
-      const file = kind === "sqlite" ? join(dir, "logs.db") : "";
-      if (kind === "sqlite") await spawnChild(kind, "prepare", large, file);
+      const file = kind === "sqlite" ? join(dir, "logs.db") : kind === "postgres" ? `leh_csv_bench_${process.pid}` : "";
+      if (kind !== "memory") await spawnChild(kind, "prepare", large, file);
       for (const rows of [small, large]) {
         for (const mode of ["stream", "naive"]) results.set(`${mode}:${rows}`, await measure(kind, mode, large, rows, file));
       }
@@ -125,6 +145,7 @@ export default async function csvBench(): Promise<BenchRow[]> {
       }
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
+      if (kind === "postgres") await postgres(`DROP SCHEMA IF EXISTS leh_csv_bench_${process.pid} CASCADE`);
     }
   }
   return out;
