@@ -15,7 +15,6 @@ import {
   ValidationError,
 } from "./errors.js";
 import { FeedSignal } from "./events/feed-signal.js";
-import { rawPayloads } from "./events/wire.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
 import {
   checkInteger,
@@ -175,6 +174,8 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   private relayAgain = false;
   private unwatchStore: (() => void) | undefined;
   private readonly iteratorAborts = new Set<AbortController>();
+  // Readers poll the same newest events again and again: parse each once (bounded).
+  private readonly eventCache = new Map<number, HubEvent>();
 
   constructor(options: HubOptions<C, E> = {}) {
     this.options = options;
@@ -410,7 +411,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     await this.ready();
     const stored = await this.eventBatcher.push(event);
     this.feed.advance(stored.index);
-    const hubEvent = toHubEvent(stored) as HubEvent<EventPayloads<E>>;
+    const hubEvent = this.hubEvent(stored) as HubEvent<EventPayloads<E>>;
     if (this.store.capabilities.shared) this.pokeRelay();
     else this.emitter.emit("event", hubEvent);
     return hubEvent;
@@ -533,6 +534,18 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   // -------------------------------------------------------------------------------------------
   // Internals
 
+  /** The API object for a stored event, parsed once and shared while it stays in the cache. */
+  private hubEvent(stored: StoredEvent): HubEvent {
+    let event = this.eventCache.get(stored.index);
+    if (event === undefined) {
+      event = toHubEvent(stored);
+      this.eventCache.set(stored.index, event);
+      // A Map iterates in insertion order: the first key is the oldest entry.
+      if (this.eventCache.size > EVENT_CACHE_SIZE) this.eventCache.delete(this.eventCache.keys().next().value as number);
+    }
+    return event;
+  }
+
   private async ready(): Promise<void> {
     if (this.closing) throw new ClosedError();
     await this.open();
@@ -609,7 +622,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     const { events, head, oldest } = window;
     const page: EventPage<EventPayloads<E>> = {
       index: 0,
-      events: events.map(toHubEvent).reverse() as HubEvent<EventPayloads<E>>[],
+      events: events.map((e) => this.hubEvent(e)).reverse() as HubEvent<EventPayloads<E>>[],
       offset: head,
     };
     // The oldest index still retained minus one: where an unbroken read could start.
@@ -687,7 +700,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
         const window = await this.store.readEvents({ after: this.relayCursor, limit: 500, everyone: true });
         for (const stored of window.events) {
           this.relayCursor = stored.index;
-          this.emitter.emit("event", toHubEvent(stored));
+          this.emitter.emit("event", this.hubEvent(stored));
         }
         this.feed.advance(window.head);
         if (window.events.length < 500 || this.closing) break;
@@ -699,30 +712,27 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   }
 }
 
-/**
- * A stored event as the API returns it. The payload is parsed on first access only: a page
- * served over HTTP is formatted from the stored JSON and never needs the parsed object.
- */
+/** Freezes a parsed JSON value all the way down (events are immutable once published). */
+const EVENT_CACHE_SIZE = 4096;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A stored event as the API returns it: frozen, so one object can serve every reader. */
 function toHubEvent(stored: StoredEvent): HubEvent {
-  const event = {
+  return Object.freeze({
     index: stored.index,
     ts: toSeconds(stored.timeUs),
     timeUs: stored.timeUs,
     category: stored.category,
     user: stored.user,
-  } as HubEvent;
-  let parsed: Record<string, unknown> | undefined;
-  Object.defineProperty(event, "payload", {
-    enumerable: true,
-    configurable: true,
-    get: () => (parsed ??= JSON.parse(stored.payloadJson) as Record<string, unknown>),
-    set: (value: Record<string, unknown>) => {
-      parsed = value;
-      rawPayloads.delete(event);
-    },
+    payload: deepFreeze(JSON.parse(stored.payloadJson) as Record<string, unknown>),
   });
-  rawPayloads.set(event, stored.payloadJson);
-  return event;
 }
 
 export { ALL_USERS };

@@ -7,13 +7,6 @@
 import { ValidationError } from "../errors.js";
 import type { EventPage, EventPageJson, HubEvent } from "../types.js";
 
-/**
- * The stored JSON of events read from a store, so formatting need not re-serialise a payload
- * it never parsed. Entries vanish with their events.
- * @internal
- */
-export const rawPayloads = new WeakMap<object, string>();
-
 /** Options of {@link formatEventMessage}. */
 export interface EventMessageOptions {
   /** Add the epoch-seconds timestamp: `category:user:ts:JSON`. @default false */
@@ -25,7 +18,7 @@ export function formatEventMessage(
   event: Pick<HubEvent, "category" | "user" | "payload" | "ts">,
   options: EventMessageOptions = {},
 ): string {
-  const json = rawPayloads.get(event) ?? JSON.stringify(event.payload);
+  const json = JSON.stringify(event.payload);
   return options.withTimestamp
     ? `${event.category}:${event.user}:${event.ts}:${json}`
     : `${event.category}:${event.user}:${json}`;
