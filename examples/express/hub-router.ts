@@ -11,6 +11,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  clientGoneSignal,
   createApiHandler,
   matchApiRoute,
   type ApiHandlerOptions,
@@ -36,13 +37,17 @@ export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestH
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     if (options.fallthrough && !matchApiRoute(path)) return next();
-    const aborter = new AbortController();
-    // `close` before the response finished means the client went away.
-    res.once("close", () => {
-      if (!res.writableFinished) aborter.abort();
-    });
-    handle({ method: req.method, path, query: q < 0 ? "" : url.slice(q + 1), signal: aborter.signal, native: req })
-      .then((response) => sendApiResponse(res, response, aborter.signal))
+    const client = clientGoneSignal(res);
+    handle({
+      method: req.method,
+      path,
+      query: q < 0 ? "" : url.slice(q + 1),
+      get signal() {
+        return client.signal;
+      },
+      native: req,
+    })
+      .then((response) => sendApiResponse(res, response, typeof response.body === "string" ? undefined : client.signal))
       .catch(next);
   };
 }
@@ -57,12 +62,12 @@ export async function sendApiResponse(res: Response, response: ApiResponse, sign
     if (typeof body !== "string") await body[Symbol.asyncIterator]().return?.();
     return;
   }
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   if (typeof body === "string") {
-    res.end(body);
+    res.writeHead(response.status, response.headers).end(body);
     return;
   }
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   // pipeline destroys the response on a mid-stream failure (an incomplete transfer, never a
   // silently short file) and the source when the client leaves (ending the store reads).
   await pipeline(Readable.from(body, { objectMode: false }), res).catch(() => undefined);

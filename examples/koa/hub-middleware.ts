@@ -9,7 +9,7 @@
  */
 import type { Context, Middleware } from "koa";
 import { Readable } from "node:stream";
-import { createApiHandler, matchApiRoute, type ApiHandlerOptions, type ApiHub } from "log-event-hub";
+import { clientGoneSignal, createApiHandler, matchApiRoute, type ApiHandlerOptions, type ApiHub } from "log-event-hub";
 
 /** Options of {@link hubMiddleware}: the core handler's (its `getUser` gets the Koa context), plus routing. */
 export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
@@ -31,16 +31,14 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     if (prefix !== "" && full !== prefix && !full.startsWith(`${prefix}/`)) return next();
     const path = full.slice(prefix.length) || "/";
     if (options.fallthrough && !matchApiRoute(path)) return next();
-    const aborter = new AbortController();
-    // `close` before the response finished means the client went away.
-    ctx.res.once("close", () => {
-      if (!ctx.res.writableFinished) aborter.abort();
-    });
+    const client = clientGoneSignal(ctx.res);
     const response = await handle({
       method: ctx.method,
       path,
       query: ctx.querystring,
-      signal: aborter.signal,
+      get signal() {
+        return client.signal;
+      },
       native: ctx as Context,
     });
     ctx.status = response.status;

@@ -48,7 +48,8 @@ export interface ApiRequest<Native = unknown> {
   query: string | QueryParams;
   /**
    * Aborts when the client goes away: ends long polls, waits and exports early. Adapters tie
-   * it to the response's `close` event.
+   * it to the response's `close` event; it is read only by routes that can outlive a client,
+   * so it may be a getter that creates it lazily ({@link clientGoneSignal}).
    */
   signal?: AbortSignal;
   /** The framework's own request object, handed to {@link ApiHandlerOptions.getUser}. */
@@ -151,10 +152,12 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
   async function getEvents(request: ApiRequest<Native>, params: QueryParams): Promise<ApiResponse> {
     const query = hub.parseEventQuery(params);
     const user = await resolveUser(request);
+    // Only a long poll can outlive its client; a plain read needs no signal.
+    const signal = query.wait ? request.signal : undefined;
     const page = await hub.readEvents({
       ...query,
       ...(user !== undefined && { user }),
-      ...(request.signal && { signal: request.signal }),
+      ...(signal && { signal }),
     });
     return jsonTextResponse(200, eventPages.write(page));
   }

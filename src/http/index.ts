@@ -26,3 +26,4 @@ export {
 export { EventPageWriter } from "./event-page.js";
 export { LogPageWriter } from "./log-page.js";
 export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";
+export { clientGoneSignal, type ClosableResponse, type LazySignal } from "./client-signal.js";
