@@ -148,7 +148,12 @@ export function httpStatusOf(error: unknown): number {
 /** The JSON body the HTTP adapters send for an error. */
 export interface ErrorBody {
   /** The error's stable code and a human-readable message. */
-  error: { code: ErrorCode; message: string };
+  error: {
+    /** The error's stable code. */
+    code: ErrorCode;
+    /** What went wrong, for humans. */
+    message: string;
+  };
 }
 
 /** An error as an HTTP response: status and JSON body. */

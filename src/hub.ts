@@ -30,7 +30,7 @@ import {
   type QueryParams,
 } from "./query.js";
 import type { ContainerRuntime } from "./runtime.js";
-import type { Store, StoreEventWindow } from "./store.js";
+import type { PruneResult, Store, StoreEventWindow } from "./store.js";
 import { MemoryStore } from "./stores/memory/index.js";
 import { systemClock, toMicros, toSeconds } from "./time.js";
 import {
@@ -126,7 +126,10 @@ export interface EventIteratorOptions {
 }
 
 /** A log filter with an optional row limit, for {@link LogEventHub.exportCsv}. */
-export type ExportFilter<C extends string = string> = LogFilter<C> & { limit?: number };
+export type ExportFilter<C extends string = string> = LogFilter<C> & {
+  /** Export at most this many records (the oldest matches first). */
+  limit?: number;
+};
 
 const USER_FORBIDDEN = ":";
 
@@ -381,12 +384,12 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   }
 
   /** Applies the configured retention now; resolves how many records and events were dropped. */
-  async prune(): Promise<{ logs: number; events: number }> {
+  async prune(): Promise<PruneResult> {
     await this.ready();
     return this.applyRetention();
   }
 
-  private applyRetention(): Promise<{ logs: number; events: number }> {
+  private applyRetention(): Promise<PruneResult> {
     const r = this.options.retention ?? {};
     const now = this.clock.nowUs();
     return this.store.prune({

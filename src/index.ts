@@ -18,6 +18,7 @@ export type {
   StoreEventWindow,
   StoreChange,
   PruneRequest,
+  PruneResult,
 } from "./store.js";
 export type { ContainerRuntime, ContainerChange } from "./runtime.js";
 export * from "./types.js";

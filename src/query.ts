@@ -40,8 +40,11 @@ export interface ParsedLogQuery extends LogQuery<string> {
 
 /** An event read parsed from the wire. `wait` is in milliseconds. */
 export interface ParsedEventQuery {
+  /** Cursor: read events after this index. */
   index?: number;
+  /** How many events at most. */
   limit?: number;
+  /** Long poll, milliseconds. */
   wait?: number;
 }
 

@@ -9,6 +9,7 @@ import type { ContainerInfo, ContainerType } from "./types.js";
 
 /** A change the runtime observed, pushed through {@link ContainerRuntime.watch}. */
 export interface ContainerChange {
+  /** Container kind. */
   type: ContainerType;
   /** Container id (as `inspect` accepts it). */
   id: string;

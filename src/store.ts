@@ -63,6 +63,14 @@ export interface PruneRequest {
   eventsBeforeUs?: number;
 }
 
+/** What {@link Store.prune} dropped. */
+export interface PruneResult {
+  /** How many log records were dropped. */
+  logs: number;
+  /** How many events were dropped. */
+  events: number;
+}
+
 /** A notice that another writer changed the store. */
 export interface StoreChange {
   /** What changed. */
@@ -118,7 +126,7 @@ export interface Store {
   readEvents(read: StoreEventRead): Promise<StoreEventWindow>;
 
   /** Apply retention; resolves how many logs and events were dropped. */
-  prune(request: PruneRequest): Promise<{ logs: number; events: number }>;
+  prune(request: PruneRequest): Promise<PruneResult>;
 
   /**
    * Optional: be told when another process writes. Returns an unsubscribe function. Only

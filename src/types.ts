@@ -39,11 +39,17 @@ export interface LogRecord<C extends string = string> {
 
 /** The seed's JSON object for one record, keys in the seed's order. */
 export interface LogJson {
+  /** The record's category. */
   category: string;
+  /** The record's id. */
   id: number;
+  /** `INFO`, `WARN` or `ERROR`. */
   level: Level;
+  /** Free text. */
   message: string;
+  /** Epoch seconds (integer). */
   ts: number;
+  /** The acting user's name. */
   user: string;
 }
 
@@ -68,10 +74,15 @@ export interface LogInput<C extends string = string> {
 
 /** A record ready for a store: validated, normalised, without an id. */
 export interface NewLogRecord {
+  /** When it happened, epoch microseconds (integer). */
   timeUs: number;
+  /** Upper-case level. */
   level: Level;
+  /** Lower-case category, built-in or registered. */
   category: string;
+  /** The acting user's name. */
   user: string;
+  /** Validated, non-empty text. */
   message: string;
 }
 
@@ -113,8 +124,11 @@ export interface StoreLogFilter {
   fromUs?: number;
   /** Inclusive upper bound, epoch microseconds. */
   toUs?: number;
+  /** Exact user name. */
   user?: string;
+  /** Upper-case levels, any of which matches. */
   levels?: readonly Level[];
+  /** Lower-case categories, any of which matches. */
   categories?: readonly string[];
   /** Literal substring to match case-insensitively (as given; stores fold case). */
   text?: string;
@@ -124,6 +138,7 @@ export interface StoreLogFilter {
 export interface StoreLogQuery extends StoreLogFilter {
   /** `desc`: newest first (the API's order); `asc`: oldest first (export). */
   order: "asc" | "desc";
+  /** How many records at most. */
   limit: number;
   /** Skip this many matches (in `order`). */
   offset?: number;
@@ -144,40 +159,82 @@ export type ContainerType = "docker" | "lxc";
 /** `image` event payloads (seed table). */
 export type ImageEventPayload =
   | {
+      /** An image was downloaded. */
       action: "download";
+      /** Image name, without the tag. */
       name: string;
+      /** Where it came from: `dockerhub`, `appcenter`. */
       from: "dockerhub" | "appcenter" | (string & {});
+      /** Container kind the image is for. */
       type: ContainerType;
+      /** Whether the download succeeded. */
       state: "success" | "error";
+      /** Image tag, such as `latest`. */
       tag?: string;
     }
-  | { action: "delete"; name: string; type: ContainerType; state: "success" | "error" }
   | {
-      action: "update";
-      from: "local" | "appcenter" | "official" | (string & {});
+      /** An image was deleted. */
+      action: "delete";
+      /** Image name. */
+      name: string;
+      /** Container kind the image is for. */
       type: ContainerType;
+      /** Whether the deletion succeeded. */
+      state: "success" | "error";
+    }
+  | {
+      /** The image list was updated. */
+      action: "update";
+      /** Source of the change: `local`, `appcenter`, `official`. */
+      from: "local" | "appcenter" | "official" | (string & {});
+      /** Container kind the images are for. */
+      type: ContainerType;
+      /** The runtime's own step, such as `pull`. */
       state?: string;
+      /** The image concerned, such as `lgsd/diamond:latest`. */
       id?: string;
     };
 
 /** `container` event payloads (seed table): a state change or a port change. */
 export type ContainerEventPayload =
   | {
+      /** Container name. */
       container: string;
+      /** Container id (docker: the short id). */
       id?: string;
+      /** Container kind. */
       type: ContainerType;
+      /** The state change. */
       state: "create" | "start" | "stop" | "restart" | "destroy" | "pause" | "unpause";
+      /** Absent in a state change. */
       port?: never;
     }
-  | { container: string; id?: string; type: ContainerType; port: "add" | "remove"; state?: never };
+  | {
+      /** Container name. */
+      container: string;
+      /** Container id (docker: the short id). */
+      id?: string;
+      /** Container kind. */
+      type: ContainerType;
+      /** A port mapping was added or removed. */
+      port: "add" | "remove";
+      /** Absent in a port change. */
+      state?: never;
+    };
 
 /** `export` event payload (seed table). */
 export interface ExportEventPayload {
+  /** Container kind. */
   type: ContainerType;
+  /** Container name. */
   container: string;
+  /** Container id. */
   cid: string;
+  /** Archive path exported to. */
   path: string;
+  /** Whether the archive is compressed. */
   compress: boolean;
+  /** Task progress. */
   state: "running" | "completed" | "aborted";
   /** Non-zero means something went wrong. */
   result?: number;
@@ -187,19 +244,29 @@ export interface ExportEventPayload {
 
 /** `import` event payload (seed table). */
 export interface ImportEventPayload {
+  /** Container kind. */
   type: ContainerType;
+  /** Name of the imported container. */
   cid: string;
+  /** Archive path imported from. */
   path: string;
+  /** Task progress. */
   state: "running" | "completed" | "aborted";
+  /** Non-zero means something went wrong. */
   result?: number;
+  /** Task id. */
   tid?: number;
 }
 
 /** Payload type per built-in event category. */
 export interface BuiltinEventPayloads {
+  /** Image downloads, deletions and list updates. */
   image: ImageEventPayload;
+  /** Container state and port changes. */
   container: ContainerEventPayload;
+  /** Container export tasks. */
   export: ExportEventPayload;
+  /** Container import tasks. */
   import: ImportEventPayload;
 }
 
@@ -221,22 +288,39 @@ export type HubEvent<M extends object = Record<string, unknown>> = {
     ts: number;
     /** Epoch microseconds (integer). */
     timeUs: number;
+    /** The event's category, which selects the payload type. */
     category: K;
     /** Recipient: a user name, or `all`. */
     user: string;
+    /** The category's payload object. */
     payload: M[K];
   };
 }[keyof M & string];
 
 /** What a caller publishes. */
 export type EventInput<M extends object = Record<string, unknown>> = {
-  [K in keyof M & string]: { category: K; user: string; payload: M[K]; time?: Date | number };
+  [K in keyof M & string]: {
+    /** The event's category, which selects the payload type. */
+    category: K;
+    /** Recipient: a user name, or `all` for everyone. */
+    user: string;
+    /** The category's payload object. */
+    payload: M[K];
+    /**
+     * When it happened: a `Date` or epoch milliseconds.
+     * @default the hub's clock
+     */
+    time?: Date | number;
+  };
 }[keyof M & string];
 
 /** An event ready for a store. */
 export interface NewEvent {
+  /** When it happened, epoch microseconds (integer). */
   timeUs: number;
+  /** The event's category. */
   category: string;
+  /** Recipient: a user name, or `all`. */
   user: string;
   /** The payload as compact JSON. */
   payloadJson: string;
@@ -244,10 +328,15 @@ export interface NewEvent {
 
 /** An event as stores return it (payload still JSON). */
 export interface StoredEvent {
+  /** Positive integer assigned at append, strictly increasing. */
   index: number;
+  /** When it happened, epoch microseconds (integer). */
   timeUs: number;
+  /** The event's category. */
   category: string;
+  /** Recipient: a user name, or `all`. */
   user: string;
+  /** The payload as compact JSON. */
   payloadJson: string;
 }
 
@@ -279,9 +368,13 @@ export interface EventPage<M extends object = Record<string, unknown>> {
 
 /** The seed's wire page: `{ index, messages, offset }` (plus `lost` when > 0). */
 export interface EventPageJson {
+  /** Exclusive start of the window: one less than the oldest event examined. */
   index: number;
+  /** `category:user:json` messages, newest first. */
   messages: string[];
+  /** The newest index the page accounts for: the next read's `index`. */
   offset: number;
+  /** Events dropped by retention between the cursor and the oldest retained one (only when > 0). */
   lost?: number;
 }
 
@@ -293,27 +386,39 @@ export type WaitState = "running" | "stopped";
 
 /** Container info, exactly the seed's object. */
 export interface ContainerInfo {
+  /** CPU usage, percent. */
   cpu: number;
+  /** Container id. */
   id: string;
+  /** Image it runs, such as `ubuntu-trusty:latest`. */
   image: string;
+  /** Its IP addresses. */
   ipaddress: string[];
+  /** Memory in use, bytes. */
   memory: number;
+  /** Container name. */
   name: string;
+  /** Bytes received. */
   rx: number;
   /** `running`, `stopped`, `paused`, or a runtime-specific state. */
   state: WaitState | "paused" | (string & {});
+  /** Bytes sent. */
   tx: number;
+  /** Container kind. */
   type: ContainerType;
 }
 
 /** A wait for {@link LogEventHub.waitForState}. */
 export interface WaitQuery {
+  /** Container kind. */
   type: ContainerType;
   /** Container id or name. */
   id: string;
+  /** The state to wait for. */
   state: WaitState;
   /** Milliseconds. @default 60000 */
   timeout?: number;
+  /** Cancels the wait: it rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
 

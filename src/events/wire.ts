@@ -26,7 +26,9 @@ export function formatEventMessage(
 
 /** A message parsed back: what a client of the feed sees. */
 export interface ParsedEventMessage {
+  /** The event's category. */
   category: string;
+  /** Recipient: a user name, or `all`. */
   user: string;
   /** Epoch seconds, when the message carried a timestamp. */
   ts?: number;

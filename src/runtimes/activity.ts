@@ -20,7 +20,7 @@ export interface ActivitySink {
 }
 
 /** A container state change as the seed's events name it. */
-export type ContainerAction = Extract<ContainerEventPayload, { state: string }>["state"];
+export type ContainerAction = NonNullable<ContainerEventPayload["state"]>;
 
 const VERBS: Record<ContainerAction, string> = {
   create: "Create",
@@ -34,9 +34,11 @@ const VERBS: Record<ContainerAction, string> = {
 
 /** A container as it appears in messages and events. */
 export interface ContainerRef {
+  /** Container kind. */
   type: ContainerType;
   /** Full or short id; messages show 12 characters (docker only). */
   id: string;
+  /** Container name. */
   name: string;
 }
 

@@ -29,7 +29,9 @@ export interface EngineEndpoint {
 
 /** An engine's answer: status and body (parsed JSON; text when not JSON; `undefined` when empty). */
 export interface EngineResponse<T = unknown> {
+  /** HTTP status code. */
   status: number;
+  /** The response body. */
   body: T;
 }
 
@@ -122,7 +124,12 @@ export class EngineClient {
   openStream(
     path: string,
     query?: EngineRequestOptions["query"],
-  ): { request: http.ClientRequest | undefined; response: Promise<http.IncomingMessage> } {
+  ): {
+    /** The streaming request (`undefined` when the client is closed); destroy it to end the stream. */
+    request: http.ClientRequest | undefined;
+    /** Resolves once the engine answered 200. */
+    response: Promise<http.IncomingMessage>;
+  } {
     if (this.closed) return { request: undefined, response: Promise.reject(new RuntimeUnavailableError("The engine client is closed")) };
     let req!: http.ClientRequest;
     const response = new Promise<http.IncomingMessage>((resolve, reject) => {

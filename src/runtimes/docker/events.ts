@@ -14,6 +14,7 @@ export interface EngineEvent {
   Action: string;
   /** Always `container` here. */
   Type: string;
+  /** The container the event is about. */
   Actor: {
     /** The full container id. */
     ID: string;

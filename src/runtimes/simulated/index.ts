@@ -12,10 +12,13 @@ import { type ActivitySink, type ContainerAction, reportContainerAction } from "
 
 /** A container the simulated runtime starts with (or is given through {@link SimulatedRuntime.create}). */
 export interface SimulatedContainer {
+  /** Container kind. */
   type: ContainerType;
   /** Docker: a 64-character hex id; lxc: usually the name. @default the name */
   id?: string;
+  /** Container name. */
   name: string;
+  /** Image it reports, such as `ubuntu-trusty:latest`. */
   image: string;
   /** Addresses it reports while running. @default [] */
   ipaddress?: string[];

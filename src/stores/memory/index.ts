@@ -4,7 +4,7 @@
  * @module
  */
 import { ClosedError } from "../../errors.js";
-import type { PruneRequest, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import { toLogRecord } from "../../logs/record.js";
@@ -210,7 +210,7 @@ export class MemoryStore implements Store {
     };
   }
 
-  async prune(request: PruneRequest): Promise<{ logs: number; events: number }> {
+  async prune(request: PruneRequest): Promise<PruneResult> {
     this.check();
     let logs = 0;
     let events = 0;

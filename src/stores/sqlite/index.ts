@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
-import type { PruneRequest, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds, systemClock } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
@@ -324,7 +324,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  async prune(request: PruneRequest): Promise<{ logs: number; events: number }> {
+  async prune(request: PruneRequest): Promise<PruneResult> {
     return this.use((db) =>
       db
         .transaction(() => {
