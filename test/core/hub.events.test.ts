@@ -191,6 +191,20 @@ describe("event feed on the memory store", () => {
     expect(seen).toEqual(expected.slice(0, 12));
   });
 
+  it("events are frozen and shared between reads (parsed once)", async () => {
+    const hub = makeHub();
+    const published = await hub.publish({ category: "export", user: "all", payload: { type: "lxc", container: "utest", cid: "utest", path: "/t", compress: true, state: "running" } });
+    const [first] = (await hub.readEvents()).events;
+    const [again] = (await hub.readEvents({ index: 0 })).events;
+    expect(first).toBe(again);
+    expect(first).toBe(published);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first!.payload)).toBe(true);
+    expect(() => {
+      (first!.payload as { path: string }).path = "/elsewhere";
+    }).toThrow(TypeError);
+  });
+
   it("typed listeners see published events", async () => {
     const hub = makeHub();
     const got: string[] = [];
