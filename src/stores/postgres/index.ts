@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
-import type { PruneRequest, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
 import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
@@ -53,13 +53,8 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
 }
 
-/** How many rows {@link PostgresStore.prune} removed. */
-export interface PruneCounts {
-  /** Log records removed. */
-  logs: number;
-  /** Events removed. */
-  events: number;
-}
+/** How many rows {@link PostgresStore.prune} removed: the store contract's `PruneResult`. */
+export type PruneCounts = PruneResult;
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (not both). */
 export interface PostgresStoreOptions {
@@ -407,7 +402,7 @@ export class PostgresStore implements Store {
   }
 
   /** Retention in batches of 10,000 rows, each its own short statement. */
-  async prune(request: PruneRequest): Promise<PruneCounts> {
+  async prune(request: PruneRequest): Promise<PruneResult> {
     const t = this.names;
     let logs = 0;
     let events = 0;
