@@ -55,3 +55,18 @@ export function withRatio(row: BenchRow): BenchRow {
   const ratio = (row.better ?? "higher") === "higher" ? row.value / row.baseline : row.baseline / row.value;
   return { ...row, ratio };
 }
+
+const LEVELS = ["INFO", "WARN", "ERROR"] as const;
+const CATEGORIES = ["container", "image", "import", "export", "backup", "system"] as const;
+const USERS = ["Anonymous", "system", "alice", "bob"];
+
+/** The i-th record of a seed-like synthetic log (a fixed mix of levels, categories and users). */
+export function syntheticLog(i: number) {
+  return {
+    level: LEVELS[i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0]!,
+    category: CATEGORIES[i % CATEGORIES.length]!,
+    user: USERS[i % USERS.length]!,
+    message: `Start container (lxc, utest${i % 1000}) step ${i}`,
+    timeUs: 1_426_000_000_000_000 + i * 1000,
+  };
+}

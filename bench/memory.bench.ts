@@ -4,21 +4,7 @@
  * same predicate).
  */
 import { LogEventHub, MemoryStore, type LogRecord } from "../src/index.js";
-import { type BenchRow, quantile, scaled } from "./harness.js";
-
-const LEVELS = ["INFO", "WARN", "ERROR"] as const;
-const CATEGORIES = ["container", "image", "import", "export", "backup", "system"] as const;
-const USERS = ["Anonymous", "system", "alice", "bob"];
-
-function input(i: number) {
-  return {
-    level: LEVELS[i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0]!,
-    category: CATEGORIES[i % CATEGORIES.length]!,
-    user: USERS[i % USERS.length]!,
-    message: `Start container (lxc, utest${i % 1000}) step ${i}`,
-    timeUs: 1_426_000_000_000_000 + i * 1000,
-  };
-}
+import { type BenchRow, quantile, scaled, syntheticLog } from "./harness.js";
 
 export default async function memoryBench(): Promise<BenchRow[]> {
   const n = scaled(1_000_000);
@@ -30,14 +16,14 @@ export default async function memoryBench(): Promise<BenchRow[]> {
   const t0 = performance.now();
   for (let i = 0; i < n; i += 64) {
     const batch: Promise<unknown>[] = [];
-    for (let j = i; j < Math.min(n, i + 64); j++) batch.push(hub.log(input(j)));
+    for (let j = i; j < Math.min(n, i + 64); j++) batch.push(hub.log(syntheticLog(j)));
     await Promise.all(batch);
   }
   const hubMs = performance.now() - t0;
   const plain: LogRecord[] = [];
   const t1 = performance.now();
   for (let i = 0; i < n; i++) {
-    const r = input(i);
+    const r = syntheticLog(i);
     plain.push({ id: i + 1, ts: Math.floor(r.timeUs / 1e6), ...r, level: r.level });
   }
   const arrMs = performance.now() - t1;

@@ -14,24 +14,11 @@ import pg from "pg";
 import { LogEventHub } from "../src/hub.js";
 import { PostgresStore } from "../src/stores/postgres/index.js";
 import type { LogQuery } from "../src/types.js";
-import { type BenchRow, quantile, scaled } from "./harness.js";
+import { type BenchRow, quantile, scaled, syntheticLog } from "./harness.js";
 
 const URL_ = process.env.LEH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SUITE = "postgres store";
-const LEVELS = ["INFO", "WARN", "ERROR"] as const;
-const CATEGORIES = ["container", "image", "import", "export", "backup", "system"] as const;
-const USERS = ["Anonymous", "system", "alice", "bob"];
 const now = () => performance.timeOrigin + performance.now();
-
-function input(i: number) {
-  return {
-    level: LEVELS[i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0]!,
-    category: CATEGORIES[i % CATEGORIES.length]!,
-    user: USERS[i % USERS.length]!,
-    message: `Start container (lxc, utest${i % 1000}) step ${i}`,
-    timeUs: 1_426_000_000_000_000 + i * 1000,
-  };
-}
 
 /** Runs `callers` loops that together do `total` calls of `op`; returns calls per second. */
 async function throughput(total: number, callers: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -52,7 +39,7 @@ async function appends(rows: BenchRow[], schema: string, admin: pg.Pool): Promis
   await admin.query(`CREATE TABLE "${schema}".naive (LIKE "${schema}".leh_logs INCLUDING ALL)`);
   const naive = new pg.Pool({ connectionString: URL_, max: 10 });
   const naiveInsert = (i: number) => {
-    const r = input(i);
+    const r = syntheticLog(i);
     return naive.query(`INSERT INTO "${schema}".naive (time_us, level, category, user_name, message) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
       r.timeUs,
       r.level,
@@ -66,7 +53,7 @@ async function appends(rows: BenchRow[], schema: string, admin: pg.Pool): Promis
     [64, scaled(40_000)],
   ] as const) {
     const base = await throughput(total, callers, naiveInsert);
-    const ours = await throughput(total, callers, (i) => hub.log(input(i)));
+    const ours = await throughput(total, callers, (i) => hub.log(syntheticLog(i)));
     rows.push({
       suite: SUITE,
       case: `append, ${callers} concurrent caller${callers > 1 ? "s" : ""} (${total.toLocaleString("en-US")} records)`,
@@ -158,7 +145,7 @@ async function queries(rows: BenchRow[], schema: string, admin: pg.Pool): Promis
   await store.open();
   const hub = new LogEventHub({ store });
   const t = `"${schema}".leh_logs`;
-  // Bulk load in SQL (through the API it would take minutes); the same mix as `input(i)`.
+  // Bulk load in SQL (through the API it would take minutes); the same mix as `syntheticLog(i)`.
   const load = performance.now();
   await admin.query(
     `INSERT INTO ${t} (time_us, level, category, user_name, message)
