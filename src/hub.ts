@@ -34,7 +34,6 @@ import type { PruneResult, Store, StoreEventWindow } from "./store.js";
 import { MemoryStore } from "./stores/memory/index.js";
 import { systemClock, toMicros, toSeconds } from "./time.js";
 import {
-  ALL_USERS,
   BUILTIN_EVENT_CATEGORIES,
   type Clock,
   type ContainerInfo,
@@ -738,4 +737,3 @@ function toHubEvent(stored: StoredEvent): HubEvent {
   });
 }
 
-export { ALL_USERS };

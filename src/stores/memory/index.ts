@@ -8,6 +8,7 @@ import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRea
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import { toLogRecord } from "../../logs/record.js";
+import { literalTextPattern } from "../../logs/text.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -78,16 +79,12 @@ class IdList<T> {
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /** Builds one predicate for a filter, so a scan tests each record once. */
 function compileFilter(filter: StoreLogFilter): (record: LogRecord) => boolean {
   const { fromUs, toUs, user, levels, categories, text } = filter;
   const levelSet = levels ? new Set<string>(levels) : undefined;
   const categorySet = categories ? new Set(categories) : undefined;
-  const pattern = text !== undefined ? new RegExp(escapeRegExp(text), "iu") : undefined;
+  const pattern = text !== undefined ? literalTextPattern(text) : undefined;
   return (r) =>
     (fromUs === undefined || r.timeUs >= fromUs) &&
     (toUs === undefined || r.timeUs <= toUs) &&

@@ -16,6 +16,7 @@ import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } 
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds, systemClock } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
+import { literalTextPattern } from "../../logs/text.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import {
@@ -448,10 +449,10 @@ export class SqliteStore implements Store {
     ).run();
   }
 
-  /** Unicode case-insensitive literal substring test, as the memory store does it. */
+  /** Unicode case-insensitive literal substring test, the same pattern the memory store uses. */
   private containsFolded(message: string, needle: string): boolean {
     if (this.containsCache?.needle !== needle) {
-      this.containsCache = { needle, pattern: new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "iu") };
+      this.containsCache = { needle, pattern: literalTextPattern(needle) };
     }
     return this.containsCache.pattern.test(message);
   }
