@@ -134,6 +134,12 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value;
 }
 
+/** A count safe to write into SQL: a safe integer >= `min`, or a TypeError (never injected text). */
+function sqlCount(value: number, name: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return value;
+}
+
 /** `bigint` columns arrive as strings (exact); every value this store keeps fits a double. */
 function num(value: unknown): number {
   return typeof value === "number" ? value : Number(value);
@@ -314,12 +320,15 @@ export class PostgresStore implements Store {
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
     const where = whereClause(query);
-    const params = [...where.params, query.limit, query.offset ?? 0];
+    // Limit and offset are checked integers written into the SQL (no OFFSET when 0): fewer
+    // parameters to bind, and the plan sees the page size as a constant.
+    const limit = sqlCount(query.limit, "limit", 1);
+    const offset = sqlCount(query.offset ?? 0, "offset", 0);
     const { rows } = await this.run(
       "query log records",
       `SELECT id, time_us, level, category, user_name, message FROM ${this.names.logs} ${where.sql}
-       ORDER BY id ${query.order === "asc" ? "ASC" : "DESC"} LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
+       ORDER BY id ${query.order === "asc" ? "ASC" : "DESC"} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ""}`,
+      where.params,
     );
     return rows.map(logFromRow);
   }
