@@ -167,15 +167,19 @@ async function queries(dir: string): Promise<BenchRow[]> {
     const handWritten = raw.prepare(shape.sql);
     const ours: number[] = [];
     const theirs: number[] = [];
-    // Steady state: let the JIT settle on both paths before timing (ours has more JavaScript),
-    // within about a second per shape so the slow hand-written shapes do not dominate the run.
-    const warmupUntil = performance.now() + 1000;
-    for (let i = 0; i < 300 && performance.now() < warmupUntil; i++) {
+    // Steady state: let the JIT settle on both paths before timing. Ours runs JavaScript that
+    // V8 optimises only after some thousands of calls (the hand-written side is one native
+    // call), as it would be in a server; bounded by time so the slow hand-written shapes do
+    // not dominate the run.
+    const warmupUntil = performance.now() + 1500;
+    for (let i = 0; i < 5000 && performance.now() < warmupUntil; i++) {
       await store.queryLogs(shape.ours);
       handWritten.all(...shape.params);
     }
     // Alternate which side goes first, so neither always finds the caches the other warmed.
-    for (let i = 0; i < iterations; i++) {
+    // At least `iterations` rounds; fast shapes get more, within about two seconds.
+    const measureUntil = performance.now() + 2000;
+    for (let i = 0; i < iterations || (i < 1000 && performance.now() < measureUntil); i++) {
       if (i % 2 === 0) {
         ours.push(await time(() => store.queryLogs(shape.ours)));
         theirs.push(await time(() => handWritten.all(...shape.params)));

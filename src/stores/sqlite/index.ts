@@ -14,7 +14,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
-import { systemClock } from "../../time.js";
+import { toSeconds, systemClock } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
 import { literalTextPattern } from "../../logs/text.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
@@ -73,6 +73,15 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+interface LogRow {
+  id: number;
+  time_us: number;
+  level: LogRecord["level"];
+  category: string;
+  user: string;
+  message: string;
+}
+
 interface EventRow {
   idx: number;
   time_us: number;
@@ -83,6 +92,18 @@ interface EventRow {
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 const STATEMENT_CACHE_SIZE = 256;
+
+function toRecord(row: LogRow): LogRecord {
+  return {
+    id: row.id,
+    ts: toSeconds(row.time_us),
+    timeUs: row.time_us,
+    level: row.level,
+    category: row.category,
+    user: row.user,
+    message: row.message,
+  };
+}
 
 function toEvent(row: EventRow): StoredEvent {
   return { index: row.idx, timeUs: row.time_us, category: row.category, user: row.user, payloadJson: row.payload };
@@ -227,8 +248,7 @@ export class SqliteStore implements Store {
       const ctx = this.timeBounds(query, range);
       if (ctx === undefined) return [];
       const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
-      // The SELECT names its columns as a LogRecord's fields (see sql.ts): rows are records.
-      return this.stmt(shape.sql).all(...shape.params) as LogRecord[];
+      return (this.stmt(shape.sql).all(...shape.params) as LogRow[]).map(toRecord);
     });
   }
 

@@ -28,12 +28,7 @@ export interface ShapeContext {
   timeAsIds: boolean;
 }
 
-/**
- * The columns of a page, named and ordered as a `LogRecord`'s keys, so rows come back as records
- * with no copy in JavaScript. `ts` is whole seconds: integer division truncates, which is the
- * floor for the non-negative times the hub stores.
- */
-const COLUMNS = "l.id, l.time_us / 1000000 AS ts, l.time_us AS timeUs, l.level, l.category, l.user, l.message";
+const COLUMNS = "l.id, l.time_us, l.level, l.category, l.user, l.message";
 
 /** Name of the JS function used for short non-ASCII `text` (Unicode case folding). */
 export const CONTAINS_FUNCTION = "leh_contains";
