@@ -12,6 +12,8 @@ export interface ClosableResponse {
   once(event: "close", listener: () => void): unknown;
   /** Whether the whole response was handed to the OS. */
   readonly writableFinished: boolean;
+  /** Whether the response (or its connection) was already closed or destroyed. */
+  readonly destroyed: boolean;
 }
 
 /** A lazily created signal; see {@link clientGoneSignal}. */
@@ -21,22 +23,25 @@ export interface LazySignal {
 }
 
 /**
- * Watches `res` and offers a `signal` that aborts when the response closes before it finished.
- * The signal is created on first access (already aborted if the client left before that).
+ * Offers a `signal` that aborts when `res` closes before it finished. Nothing is created or
+ * subscribed until the first access of `signal` (most requests never ask): the signal is then
+ * already aborted if the response was destroyed in the meantime, and otherwise follows the
+ * response's `close` event.
  */
 export function clientGoneSignal(res: ClosableResponse): LazySignal {
   let controller: AbortController | undefined;
-  let gone = false;
-  res.once("close", () => {
-    if (res.writableFinished) return;
-    gone = true;
-    controller?.abort();
-  });
   return {
     get signal(): AbortSignal {
       if (controller === undefined) {
-        controller = new AbortController();
-        if (gone) controller.abort();
+        const created = new AbortController();
+        controller = created;
+        if (!res.writableFinished) {
+          if (res.destroyed) created.abort();
+          else
+            res.once("close", () => {
+              if (!res.writableFinished) created.abort();
+            });
+        }
       }
       return controller.signal;
     },
