@@ -16,7 +16,9 @@ import {
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
+  type ApiRequest,
   type ApiResponse,
+  type LazySignal,
 } from "log-event-hub";
 
 /** Options of {@link hubRouter}: the core handler's, plus routing. */
@@ -26,6 +28,23 @@ export interface HubRouterOptions extends ApiHandlerOptions<Request> {
    * (for mounting at `/` beside the host's own routes). @default false
    */
   fallthrough?: boolean;
+}
+
+/** The core's view of one request; `signal` is made only if a route asks (long polls, exports). */
+class ExpressApiRequest implements ApiRequest<Request> {
+  readonly method: string;
+  constructor(
+    readonly native: Request,
+    readonly path: string,
+    readonly query: string,
+    private readonly client: LazySignal,
+  ) {
+    this.method = native.method;
+  }
+
+  get signal(): AbortSignal {
+    return this.client.signal;
+  }
 }
 
 /** A middleware serving the API; mount it under any prefix with `app.use(prefix, ...)`. */
@@ -38,15 +57,7 @@ export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestH
     const path = q < 0 ? url : url.slice(0, q);
     if (options.fallthrough && !matchApiRoute(path)) return next();
     const client = clientGoneSignal(res);
-    handle({
-      method: req.method,
-      path,
-      query: q < 0 ? "" : url.slice(q + 1),
-      get signal() {
-        return client.signal;
-      },
-      native: req,
-    })
+    handle(new ExpressApiRequest(req, path, q < 0 ? "" : url.slice(q + 1), client))
       .then((response) => sendApiResponse(res, response, typeof response.body === "string" ? undefined : client.signal))
       .catch(next);
   };

@@ -9,7 +9,15 @@
  */
 import type { Context, Middleware } from "koa";
 import { Readable } from "node:stream";
-import { clientGoneSignal, createApiHandler, matchApiRoute, type ApiHandlerOptions, type ApiHub } from "log-event-hub";
+import {
+  clientGoneSignal,
+  createApiHandler,
+  matchApiRoute,
+  type ApiHandlerOptions,
+  type ApiHub,
+  type ApiRequest,
+  type LazySignal,
+} from "log-event-hub";
 
 /** Options of {@link hubMiddleware}: the core handler's (its `getUser` gets the Koa context), plus routing. */
 export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
@@ -22,6 +30,24 @@ export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
   fallthrough?: boolean;
 }
 
+/** The core's view of one request; `signal` is made only if a route asks (long polls, exports). */
+class KoaApiRequest implements ApiRequest<Context> {
+  readonly method: string;
+  readonly query: string;
+  constructor(
+    readonly native: Context,
+    readonly path: string,
+    private readonly client: LazySignal,
+  ) {
+    this.method = native.method;
+    this.query = native.querystring;
+  }
+
+  get signal(): AbortSignal {
+    return this.client.signal;
+  }
+}
+
 /** A Koa middleware serving the API under `prefix`. */
 export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): Middleware {
   const prefix = (options.prefix ?? "").replace(/\/+$/, "");
@@ -31,16 +57,7 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     if (prefix !== "" && full !== prefix && !full.startsWith(`${prefix}/`)) return next();
     const path = full.slice(prefix.length) || "/";
     if (options.fallthrough && !matchApiRoute(path)) return next();
-    const client = clientGoneSignal(ctx.res);
-    const response = await handle({
-      method: ctx.method,
-      path,
-      query: ctx.querystring,
-      get signal() {
-        return client.signal;
-      },
-      native: ctx as Context,
-    });
+    const response = await handle(new KoaApiRequest(ctx, path, clientGoneSignal(ctx.res)));
     ctx.status = response.status;
     ctx.set(response.headers);
     // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed

@@ -22,6 +22,29 @@ export interface LazySignal {
   readonly signal: AbortSignal;
 }
 
+/** The one implementation of {@link LazySignal}: its getter lives on the prototype, so making one per request is a plain allocation. */
+class ResponseSignal implements LazySignal {
+  private controller: AbortController | undefined;
+
+  constructor(private readonly res: ClosableResponse) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const res = this.res;
+      if (!res.writableFinished) {
+        if (res.destroyed) controller.abort();
+        else
+          res.once("close", () => {
+            if (!res.writableFinished) controller.abort();
+          });
+      }
+    }
+    return this.controller.signal;
+  }
+}
+
 /**
  * Offers a `signal` that aborts when `res` closes before it finished. Nothing is created or
  * subscribed until the first access of `signal` (most requests never ask): the signal is then
@@ -29,21 +52,5 @@ export interface LazySignal {
  * response's `close` event.
  */
 export function clientGoneSignal(res: ClosableResponse): LazySignal {
-  let controller: AbortController | undefined;
-  return {
-    get signal(): AbortSignal {
-      if (controller === undefined) {
-        const created = new AbortController();
-        controller = created;
-        if (!res.writableFinished) {
-          if (res.destroyed) created.abort();
-          else
-            res.once("close", () => {
-              if (!res.writableFinished) created.abort();
-            });
-        }
-      }
-      return controller.signal;
-    },
-  };
+  return new ResponseSignal(res);
 }

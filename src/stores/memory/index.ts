@@ -186,17 +186,18 @@ export class MemoryStore implements Store {
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     this.check();
-    const visible = (e: StoredEvent) => read.everyone === true || e.user === ALL_USERS || (read.user !== undefined && e.user === read.user);
+    const everyone = read.everyone === true;
+    const user = read.user;
     const found: StoredEvent[] = [];
     if (read.after !== undefined) {
       for (let i = this.events.upperBound(read.after); i < this.events.length && found.length < read.limit; i++) {
         const e = this.events.at(i);
-        if (visible(e)) found.push(e);
+        if (everyone || e.user === ALL_USERS || e.user === user) found.push(e);
       }
     } else {
       for (let i = this.events.length - 1; i >= 0 && found.length < read.limit; i--) {
         const e = this.events.at(i);
-        if (visible(e)) found.push(e);
+        if (everyone || e.user === ALL_USERS || e.user === user) found.push(e);
       }
       found.reverse();
     }
