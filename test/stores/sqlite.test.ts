@@ -243,7 +243,12 @@ function recording(db: SqliteDatabaseLike): { db: SqliteDatabaseLike; runs: { sq
       runs.push({ sql, params });
       return (statement[method] as (...p: unknown[]) => unknown)(...params);
     };
-    return { ...statement, all: record("all"), get: record("get"), run: record("run") } as SqliteStatementLike;
+    const recorded = { ...statement, all: record("all"), get: record("get"), run: record("run") } as SqliteStatementLike;
+    recorded.raw = (toggle?: boolean) => {
+      statement.raw(toggle);
+      return recorded;
+    };
+    return recorded;
   };
   wrapped.transaction = db.transaction.bind(db);
   wrapped.pragma = db.pragma.bind(db);

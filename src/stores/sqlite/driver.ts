@@ -24,6 +24,8 @@ export interface SqliteStatementLike {
   all(...params: unknown[]): unknown[];
   /** Rows one at a time. */
   iterate(...params: unknown[]): IterableIterator<unknown>;
+  /** With `true`, rows come back as arrays of column values instead of objects. */
+  raw(toggle?: boolean): SqliteStatementLike;
 }
 
 /** A transaction function made by {@link SqliteDatabaseLike.transaction}. */
