@@ -33,7 +33,7 @@ async function throughput(total: number, callers: number, op: (i: number) => Pro
 }
 
 async function appends(rows: BenchRow[], schema: string, admin: pg.Pool): Promise<void> {
-  const hub = new LogEventHub({ store: new PostgresStore({ connectionString: URL_, schema, poolSize: 10 }) });
+  const hub = new LogEventHub({ store: new PostgresStore({ connectionString: URL_, schema, poolSize: 10, trigramIndex: process.env.BENCH_PG_TRIGRAM !== "0" }) });
   await hub.open();
   // The naive baseline writes into a copy of the store's own table: same columns, indexes, identity.
   await admin.query(`CREATE TABLE "${schema}".naive (LIKE "${schema}".leh_logs INCLUDING ALL)`);
