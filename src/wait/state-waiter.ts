@@ -70,14 +70,14 @@ interface Waiter {
 }
 
 interface Entry {
+  /** Its key in `entries`. */
+  key: string;
   type: ContainerType;
   /** The id or name the waits asked for. */
   requested: string;
   waiters: Set<Waiter>;
   /** Alias keys this entry is indexed under (the requested one, then the runtime's id and name). */
   aliases: Set<string>;
-  /** Whether an inspect has answered, so aliases are known. */
-  identified: boolean;
   lastInfo: ContainerInfo | undefined;
   inspecting: boolean;
   /** A change arrived while an inspect was in flight: inspect again when it ends. */
@@ -121,7 +121,6 @@ export class StateWaiter {
   private readonly timeoutTimers = new Set<ReturnType<typeof setTimeout>>();
   private unsubscribeHub: (() => void) | undefined;
   private unsubscribeRuntime: (() => void) | undefined;
-  private waiterCount = 0;
   private closed = false;
 
   /** Counts live timers so {@link StateWaiter.stats} can prove none is left. */
@@ -195,7 +194,6 @@ export class StateWaiter {
       };
     });
     entry.waiters.add(waiter);
-    this.waiterCount++;
     if (signal) this.addAbort(signal, waiter);
 
     if (!waiter.final && timeoutMs !== Number.POSITIVE_INFINITY) {
@@ -238,11 +236,15 @@ export class StateWaiter {
 
   /** Current resource counts; all zero when nothing is pending. */
   stats(): StateWaiterStats {
+    let waiters = 0;
     let pollTimers = 0;
-    for (const entry of this.entries.values()) if (entry.pollTimer !== undefined) pollTimers++;
+    for (const entry of this.entries.values()) {
+      waiters += entry.waiters.size;
+      if (entry.pollTimer !== undefined) pollTimers++;
+    }
     return {
       containers: this.entries.size,
-      waiters: this.waiterCount,
+      waiters,
       timers: this.timeoutTimers.size + pollTimers,
       listeners: (this.unsubscribeHub ? 1 : 0) + (this.unsubscribeRuntime ? 1 : 0) + this.abortGroups.size,
     };
@@ -256,11 +258,11 @@ export class StateWaiter {
     let entry = this.entries.get(key);
     if (entry) return entry;
     entry = {
+      key,
       type,
       requested: id,
       waiters: new Set(),
       aliases: new Set(),
-      identified: false,
       lastInfo: undefined,
       inspecting: false,
       dirty: false,
@@ -274,10 +276,7 @@ export class StateWaiter {
       this.updateSubscriptions();
     } catch (error) {
       // A subscribe that throws must not leave a waiter-less entry behind.
-      this.entries.delete(key);
-      this.unidentified.delete(entry);
-      this.byAlias.get(aliasKey(type, id))?.delete(entry);
-      if (this.byAlias.get(aliasKey(type, id))?.size === 0) this.byAlias.delete(aliasKey(type, id));
+      this.release(entry);
       throw error;
     }
     return entry;
@@ -286,19 +285,23 @@ export class StateWaiter {
   /** Removes a settled waiter; the container's last waiter takes its entry and timer along. */
   private leave(entry: Entry, waiter: Waiter): void {
     if (!entry.waiters.delete(waiter)) return;
-    this.waiterCount--;
     if (entry.waiters.size > 0) return;
+    this.release(entry);
+    this.updateSubscriptions();
+  }
+
+  /** Unindexes a waiter-less entry and stops its poll timer (subscriptions are the caller's). */
+  private release(entry: Entry): void {
     entry.released = true;
     if (entry.pollTimer !== undefined) clearTimeout(entry.pollTimer);
     entry.pollTimer = undefined;
-    this.entries.delete(`${entry.type}\u0000${entry.requested}`);
+    this.entries.delete(entry.key);
     this.unidentified.delete(entry);
     for (const alias of entry.aliases) {
       const set = this.byAlias.get(alias);
       set?.delete(entry);
       if (set?.size === 0) this.byAlias.delete(alias);
     }
-    this.updateSubscriptions();
   }
 
   private addAlias(entry: Entry, name: string): void {
@@ -395,10 +398,7 @@ export class StateWaiter {
     if (entry.released) return;
     if (ok && info) {
       entry.lastInfo = info;
-      if (!entry.identified) {
-        entry.identified = true;
-        this.unidentified.delete(entry);
-      }
+      this.unidentified.delete(entry);
       this.addAlias(entry, info.id);
       this.addAlias(entry, info.name);
     }

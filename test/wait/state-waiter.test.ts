@@ -241,6 +241,25 @@ describe("StateWaiter", () => {
     expectIdle(waiter, hub, runtime);
   });
 
+  it("a subscription that throws rejects the wait and leaves no entry behind", async () => {
+    const runtime = new TestRuntime(false);
+    runtime.add("utest", "stopped");
+    const hub = new TestHubEvents();
+    const refused = new Error("cannot subscribe");
+    let refuse = true;
+    const subscribeEvents = (listener: (event: HubEvent) => void) => {
+      if (refuse) throw refused;
+      return hub.subscribe(listener);
+    };
+    const waiter = new StateWaiter({ runtime, subscribeEvents, pollIntervalMs: HOUR });
+    await expect(waiter.wait({ type: "lxc", id: "utest", state: "stopped", timeoutMs: HOUR })).rejects.toBe(refused);
+    expectIdle(waiter, hub, runtime);
+    expect(runtime.inspectCalls).toBe(0);
+    refuse = false;
+    expect((await waiter.wait({ type: "lxc", id: "utest", state: "stopped", timeoutMs: HOUR })).state).toBe("stopped");
+    expectIdle(waiter, hub, runtime);
+  });
+
   it("rejects with the signal's reason, at once when already aborted", async () => {
     const { runtime, hub, waiter } = setup(true);
     const reason = new Error("user went away");
