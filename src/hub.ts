@@ -158,7 +158,10 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
 
   private readonly emitter = new EventEmitter();
   private readonly clock: Clock;
+  /** Built-in plus registered log categories. */
   private readonly logCategories: string[];
+  /** The registered log categories only. */
+  private readonly extraLogCategories: readonly string[];
   private readonly eventCategoryList: string[];
   private readonly options: HubOptions<C, E>;
   private readonly feed = new FeedSignal();
@@ -170,7 +173,9 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   // Relay of other processes' events (shared stores only).
   private relayDemand = 0;
-  private relayCursor = -1;
+  /** Resolves once the hub is open and the relay has its starting cursor (set by the first demand). */
+  private relayStart: Promise<void> | undefined;
+  private relayCursor = 0;
   private relayTimer: ReturnType<typeof setTimeout> | undefined;
   private relayRunning: Promise<void> | undefined;
   private relayAgain = false;
@@ -187,7 +192,8 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     this.clock = options.clock ?? systemClock;
     this.timeZone = options.timeZone ?? "UTC";
     resolveTimeZone(this.timeZone); // a bad zone fails here, not at the first export
-    this.logCategories = knownCategories(options.categories as readonly string[] | undefined);
+    this.extraLogCategories = (options.categories ?? []) as readonly string[];
+    this.logCategories = knownCategories(this.extraLogCategories);
     this.eventCategoryList = [...BUILTIN_EVENT_CATEGORIES, ...((options.eventCategories ?? []) as readonly string[])];
     this.logBatcher = new Batcher((records) => this.store.appendLogs(records));
     this.eventBatcher = new Batcher((events) => this.store.appendEvents(events));
@@ -196,12 +202,8 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
         runtime: options.runtime,
         subscribeEvents: (listener: (event: HubEvent) => void) => {
           const relay = (event: HubEvent) => listener(event);
-          this.emitter.on("event", relay);
-          this.addRelayDemand(1);
-          return () => {
-            this.emitter.off("event", relay);
-            this.addRelayDemand(-1);
-          };
+          this.on("event", relay);
+          return () => this.off("event", relay);
         },
         pollIntervalMs: options.statePollIntervalMs ?? 1000,
       });
@@ -520,7 +522,8 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
 
   /** {@link parseLogQuery} with this hub's categories and limits. */
   parseLogQuery(params: QueryParams): ParsedLogQuery {
-    return parseLogQuery(params, { categories: this.logCategories, limits: this.limits });
+    // `categories` are the extra ones: parseLogQuery adds the built-in ones itself.
+    return parseLogQuery(params, { categories: this.extraLogCategories, limits: this.limits });
   }
 
   /** {@link parseEventQuery} with this hub's limits. */
@@ -660,13 +663,25 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
           this.pokeRelay();
         });
       }
-      if (this.relayCursor < 0) this.relayCursor = this.feed.head;
+      this.relayStart ??= this.startRelay();
       this.scheduleRelay();
     }
     if (this.relayDemand === 0 && this.relayTimer) {
       clearTimeout(this.relayTimer);
       this.relayTimer = undefined;
     }
+  }
+
+  /**
+   * Opens the hub, then starts the relay at the feed head: only events published after that are
+   * relayed. (Before open() the head is still 0 and a shared store cannot be read yet.)
+   */
+  private startRelay(): Promise<void> {
+    const start = this.open().then(() => {
+      this.relayCursor = this.feed.head;
+    });
+    start.catch(() => undefined); // a failed open is reported by the relay runs that await it
+    return start;
   }
 
   private pokeRelay(): void {
@@ -697,7 +712,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
 
   private async runRelay(): Promise<void> {
     try {
-      if (this.relayCursor < 0) this.relayCursor = this.feed.head;
+      await this.relayStart;
       for (;;) {
         const window = await this.store.readEvents({ after: this.relayCursor, limit: 500, everyone: true });
         for (const stored of window.events) {

@@ -192,6 +192,22 @@ describe("activity log on the memory store", () => {
     expect((await hub.queryLogs({ category: "audit" })).length).toBe(1);
   });
 
+  it("an unknown category is refused naming each known category once", () => {
+    const hub = makeHub({ categories: ["audit"] });
+    const error = (() => {
+      try {
+        hub.parseLogQuery({ category: "nope" });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ValidationError);
+    const listed = (error as Error).message.split("expected one of ")[1]!.split(", ");
+    expect(listed).toEqual(["container", "image", "import", "export", "backup", "system", "audit"]);
+    expect(new Set(listed).size).toBe(listed.length);
+  });
+
   it("applies retention: max records and max age", async () => {
     let now = 2_000_000_000_000_000;
     const hub = makeHub({ clock: { nowUs: () => now }, retention: { maxLogs: 3, maxEvents: 2 } });

@@ -1,0 +1,51 @@
+/**
+ * The relay of other processes' events on a shared store (SQLite on a temporary file).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { LogEventHub, type HubEvent } from "../../src/index.js";
+import { SqliteStore } from "../../src/stores/sqlite/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "leh-relay-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const hubs: LogEventHub[] = [];
+function makeHub(filename: string) {
+  const hub = new LogEventHub({ store: new SqliteStore({ filename }), pollIntervalMs: 20 });
+  hubs.push(hub);
+  return hub;
+}
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((h) => h.close()));
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const payload = { action: "update", from: "local", type: "lxc" } as const;
+
+describe("event relay on a shared store", () => {
+  it("a listener added before open() gets only events published after it, and no error", async () => {
+    const filename = join(dir, "before-open.db");
+    const earlier = makeHub(filename);
+    for (let i = 0; i < 3; i++) await earlier.publish({ category: "image", user: "all", payload });
+    await earlier.close();
+
+    const hub = makeHub(filename);
+    const errors: unknown[] = [];
+    const seen: HubEvent[] = [];
+    // The relay reports failed reads as "error" when someone listens (not part of the typed map).
+    hub.on("error" as "event", ((error: unknown) => errors.push(error)) as never);
+    hub.on("event", (event) => seen.push(event));
+    await sleep(100); // several relay intervals before open()
+    await hub.open();
+
+    const other = makeHub(filename);
+    const published = await other.publish({ category: "image", user: "all", payload });
+    expect(published.index).toBe(4);
+    for (let waited = 0; seen.length === 0 && waited < 5000; waited += 10) await sleep(10);
+    await sleep(100); // a few more intervals: nothing else arrives
+    expect(errors).toEqual([]);
+    expect(seen.map((e) => e.index)).toEqual([4]);
+  });
+});
