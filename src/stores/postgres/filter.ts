@@ -4,11 +4,7 @@
  * @module
  */
 import type { StoreLogFilter, StoreLogQuery } from "../../types.js";
-
-/** Escapes LIKE metacharacters so `text` matches literally (backslash is LIKE's default escape). */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
+import { likePattern } from "../sql.js";
 
 /** A WHERE clause (possibly empty) and its parameters, numbered from `$1`. */
 export interface WhereClause {
@@ -36,7 +32,7 @@ export function whereClause(filter: StoreLogFilter & Partial<Pick<StoreLogQuery,
   if (filter.levels !== undefined) conditions.push(oneOf("level", filter.levels));
   if (filter.categories !== undefined) conditions.push(oneOf("category", filter.categories));
   if (filter.text !== undefined && filter.text !== "") {
-    conditions.push(`message ILIKE ${param(`%${escapeLike(filter.text)}%`)}`);
+    conditions.push(`message ILIKE ${param(likePattern(filter.text))}`);
   }
   if (filter.beforeId !== undefined) conditions.push(`id < ${param(filter.beforeId)}`);
   if (filter.afterId !== undefined) conditions.push(`id > ${param(filter.afterId)}`);

@@ -27,6 +27,7 @@ import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLog
 import { ALL_USERS } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
+import { sqlCount } from "../sql.js";
 import { whereClause } from "./filter.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
@@ -42,7 +43,7 @@ export type {
   PgQueryableLike,
 } from "./driver.js";
 export { loadPg } from "./driver.js";
-export { escapeLike } from "./filter.js";
+export { escapeLike } from "../sql.js";
 export { SCHEMA_VERSION } from "./schema.js";
 
 /** Backoff of the LISTEN connection's reconnects. */
@@ -134,12 +135,6 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value;
 }
 
-/** A count safe to write into SQL: a safe integer >= `min`, or a TypeError (never injected text). */
-function sqlCount(value: number, name: string, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  return value;
-}
-
 /** `bigint` columns arrive as strings (exact); every value this store keeps fits a double. */
 function num(value: unknown): number {
   return typeof value === "number" ? value : Number(value);
@@ -185,6 +180,11 @@ export class PostgresStore implements Store {
   private readonly options: PostgresStoreOptions;
   private readonly names: TableNames;
   private readonly ownsPool: boolean;
+  private readonly poolSize: number;
+  private readonly connectionTimeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly minReconnectDelayMs: number;
+  private readonly maxReconnectDelayMs: number;
   private readonly origin = randomBytes(4).toString("hex");
   private readonly watchers = new Set<(change: StoreChange) => void>();
   private pool: PgPoolLike | undefined;
@@ -211,11 +211,11 @@ export class PostgresStore implements Store {
       throw new TypeError("schema must be a non-empty name of at most 63 bytes");
     }
     if (!PREFIX.test(prefix)) throw new TypeError("tablePrefix must be letters, digits or _, at most 40 characters");
-    positiveInteger(o.poolSize, "poolSize", 10);
-    positiveInteger(o.connectionTimeoutMs, "connectionTimeoutMs", 10_000);
-    positiveInteger(o.pollIntervalMs, "pollIntervalMs", 1000, true);
-    positiveInteger(o.reconnect?.minDelayMs, "reconnect.minDelayMs", 100);
-    positiveInteger(o.reconnect?.maxDelayMs, "reconnect.maxDelayMs", 5000);
+    this.poolSize = positiveInteger(o.poolSize, "poolSize", 10);
+    this.connectionTimeoutMs = positiveInteger(o.connectionTimeoutMs, "connectionTimeoutMs", 10_000);
+    this.pollIntervalMs = positiveInteger(o.pollIntervalMs, "pollIntervalMs", 1000, true);
+    this.minReconnectDelayMs = positiveInteger(o.reconnect?.minDelayMs, "reconnect.minDelayMs", 100);
+    this.maxReconnectDelayMs = positiveInteger(o.reconnect?.maxDelayMs, "reconnect.maxDelayMs", 5000);
     this.names = tableNames(schema, prefix);
     this.channel = this.names.channel;
     this.ownsPool = o.pool === undefined;
@@ -250,8 +250,8 @@ export class PostgresStore implements Store {
         const pool = new driver.Pool({
           ...(o.connectionString !== undefined ? { connectionString: o.connectionString } : {}),
           // One more than asked for: the LISTEN connection stays checked out while anyone watches.
-          max: (o.poolSize ?? 10) + 1,
-          connectionTimeoutMillis: o.connectionTimeoutMs ?? 10_000,
+          max: this.poolSize + 1,
+          connectionTimeoutMillis: this.connectionTimeoutMs,
           idleTimeoutMillis: 30_000,
           application_name: "log-event-hub",
         });
@@ -495,9 +495,9 @@ export class PostgresStore implements Store {
       pool: this.pool,
       channel: this.channel,
       origin: this.origin,
-      pollIntervalMs: this.options.pollIntervalMs ?? 1000,
-      minReconnectDelayMs: this.options.reconnect?.minDelayMs ?? 100,
-      maxReconnectDelayMs: this.options.reconnect?.maxDelayMs ?? 5000,
+      pollIntervalMs: this.pollIntervalMs,
+      minReconnectDelayMs: this.minReconnectDelayMs,
+      maxReconnectDelayMs: this.maxReconnectDelayMs,
       readHeads: async () => {
         const { rows } = await (this.pool as PgPoolLike).query(
           `SELECT (SELECT head FROM ${t.feed} WHERE id = 1) AS event, (SELECT coalesce(max(id), 0) FROM ${t.logs}) AS log`,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { StoreLogFilter } from "../../types.js";
+import { likePattern, sqlCount } from "../sql.js";
 
 /** Inclusive id range a read is confined to (from keyset paging or translated time bounds). */
 export interface IdRange {
@@ -46,25 +47,23 @@ export function ftsPhrase(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-/** A LIKE pattern matching `text` literally anywhere, for `ESCAPE '\'`. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
-}
-
 type Driver =
   | { kind: "fts" }
   | { kind: "index"; column: "user" | "category" | "level"; values: readonly string[] }
   | { kind: "rowid" };
 
+const FTS: Driver = { kind: "fts" };
+const ROWID: Driver = { kind: "rowid" };
+
 // Most selective first: a user names few rows, a category more, a level most.
 function chooseDriver(filter: StoreLogFilter): Driver {
-  if (usesTrigram(filter.text)) return { kind: "fts" };
+  if (usesTrigram(filter.text)) return FTS;
   if (filter.user !== undefined) return { kind: "index", column: "user", values: [filter.user] };
   if (filter.categories?.length) return { kind: "index", column: "category", values: filter.categories };
   // Several levels (of only three) usually match a large share of the table: walking ids and
   // checking the level stops at `limit` sooner than merging one index walk per level.
   if (filter.levels?.length === 1) return { kind: "index", column: "level", values: filter.levels };
-  return { kind: "rowid" };
+  return ROWID;
 }
 
 function placeholders(n: number): string {
@@ -72,10 +71,18 @@ function placeholders(n: number): string {
 }
 
 /**
- * The predicates a shape checks row by row. `+` keeps SQLite from picking another index for
- * them, so the driver's id-ordered walk stays the plan.
+ * The predicates a shape checks row by row. With `pinned`, `+` keeps SQLite from picking
+ * another index for user, category and level, so the driver's id-ordered walk stays the plan;
+ * without, SQLite may choose their indexes itself.
  */
-function residual(filter: StoreLogFilter, skip: Driver, range: IdRange, ctx: ShapeContext, idColumn: string): SqlText {
+function residual(
+  filter: StoreLogFilter,
+  skip: Driver,
+  range: IdRange,
+  ctx: ShapeContext,
+  idColumn: string,
+  pinned: boolean,
+): SqlText {
   const where: string[] = [];
   const params: unknown[] = [];
   if (range.lo !== undefined) {
@@ -88,15 +95,15 @@ function residual(filter: StoreLogFilter, skip: Driver, range: IdRange, ctx: Sha
   }
   const columnIsDriver = (c: string) => skip.kind === "index" && skip.column === c;
   if (filter.user !== undefined && !columnIsDriver("user")) {
-    where.push("+l.user = ?");
+    where.push(pinned ? "+l.user = ?" : "l.user = ?");
     params.push(filter.user);
   }
   if (filter.categories?.length && !columnIsDriver("category")) {
-    where.push(`+l.category IN (${placeholders(filter.categories.length)})`);
+    where.push(`${pinned ? "+l.category" : "l.category"} IN (${placeholders(filter.categories.length)})`);
     params.push(...filter.categories);
   }
   if (filter.levels?.length && !columnIsDriver("level")) {
-    where.push(`+l.level IN (${placeholders(filter.levels.length)})`);
+    where.push(`${pinned ? "+l.level" : "l.level"} IN (${placeholders(filter.levels.length)})`);
     params.push(...filter.levels);
   }
   const time = ctx.timeAsIds ? "+l.time_us" : "l.time_us";
@@ -124,20 +131,20 @@ function residual(filter: StoreLogFilter, skip: Driver, range: IdRange, ctx: Sha
 /** `FROM ... WHERE ...` for a driver and one of its values (index drivers branch per value). */
 function source(filter: StoreLogFilter, driver: Driver, value: string | undefined, range: IdRange, ctx: ShapeContext): SqlText {
   if (driver.kind === "fts") {
-    const rest = residual(filter, driver, range, ctx, "f.rowid");
+    const rest = residual(filter, driver, range, ctx, "f.rowid", true);
     return {
       sql: `FROM log_records_fts f CROSS JOIN log_records l ON l.id = f.rowid WHERE f.log_records_fts MATCH ? AND ${rest.sql}`,
       params: [ftsPhrase(filter.text as string), ...rest.params],
     };
   }
   if (driver.kind === "index") {
-    const rest = residual(filter, driver, range, ctx, "l.id");
+    const rest = residual(filter, driver, range, ctx, "l.id", true);
     return {
       sql: `FROM log_records l INDEXED BY log_records_${driver.column} WHERE l.${driver.column} = ? AND ${rest.sql}`,
       params: [value, ...rest.params],
     };
   }
-  const rest = residual(filter, driver, range, ctx, "l.id");
+  const rest = residual(filter, driver, range, ctx, "l.id", true);
   return { sql: `FROM log_records l WHERE ${rest.sql}`, params: rest.params };
 }
 
@@ -153,7 +160,7 @@ export function selectShape(
   // The limit is written into the SQL: SQLite runs `LIMIT 20` measurably faster than a bound
   // `LIMIT ?` (a page costs about a third more otherwise), and page sizes are few and
   // bounded, so the statement cache holds them. Offsets vary, so they stay bound.
-  const limit = literalCount(page.limit);
+  const limit = sqlCount(page.limit, "limit", 1);
   const tail = page.offset > 0 ? ` LIMIT ${limit} OFFSET ?` : ` LIMIT ${limit}`;
   const tailParams = page.offset > 0 ? [page.offset] : [];
   if (driver.kind === "index" && driver.values.length > 1) {
@@ -174,33 +181,11 @@ export function selectShape(
   };
 }
 
-/** A count safe to write into SQL: a positive safe integer, or a TypeError (never injected text). */
-function literalCount(value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`limit must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
 /** `FROM ... WHERE ...` for counting or deleting: order does not matter, SQLite picks the index. */
 function unorderedSource(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
-  if (usesTrigram(filter.text)) return source(filter, { kind: "fts" }, undefined, range, ctx);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.user !== undefined) {
-    where.push("l.user = ?");
-    params.push(filter.user);
-  }
-  if (filter.categories?.length) {
-    where.push(`l.category IN (${placeholders(filter.categories.length)})`);
-    params.push(...filter.categories);
-  }
-  if (filter.levels?.length) {
-    where.push(`l.level IN (${placeholders(filter.levels.length)})`);
-    params.push(...filter.levels);
-  }
-  const rest = residual({ ...filter, user: undefined, categories: undefined, levels: undefined }, { kind: "rowid" }, range, ctx, "l.id");
-  where.push(rest.sql);
-  params.push(...rest.params);
-  return { sql: `FROM log_records l WHERE ${where.join(" AND ")}`, params };
+  if (usesTrigram(filter.text)) return source(filter, FTS, undefined, range, ctx);
+  const rest = residual(filter, ROWID, range, ctx, "l.id", false);
+  return { sql: `FROM log_records l WHERE ${rest.sql}`, params: rest.params };
 }
 
 /** How many records match. */
