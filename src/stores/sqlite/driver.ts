@@ -22,8 +22,6 @@ export interface SqliteStatementLike {
   get(...params: unknown[]): unknown;
   /** Every row. */
   all(...params: unknown[]): unknown[];
-  /** Rows one at a time. */
-  iterate(...params: unknown[]): IterableIterator<unknown>;
   /** With `true`, rows come back as arrays of column values instead of objects. */
   raw(toggle?: boolean): SqliteStatementLike;
 }
@@ -45,8 +43,6 @@ export interface SqliteTransactionLike<A extends unknown[], R> {
 export interface SqliteDatabaseLike {
   /** Whether the connection is open. */
   readonly open: boolean;
-  /** Whether a transaction is in progress. */
-  readonly inTransaction: boolean;
   /** Prepares a statement. */
   prepare(source: string): SqliteStatementLike;
   /** Runs one or more statements without results. */
@@ -65,8 +61,6 @@ export interface SqliteDatabaseLike {
 export interface SqliteOpenOptions {
   /** Milliseconds to wait for a lock (sets `busy_timeout`). */
   timeout?: number;
-  /** Refuse to create the file. */
-  fileMustExist?: boolean;
 }
 
 /** The better-sqlite3 module itself (its default export, the `Database` constructor). */
