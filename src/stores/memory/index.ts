@@ -58,6 +58,16 @@ class IdList<T> {
     }
   }
 
+  /** Drops the oldest items beyond the newest `max`; returns how many were dropped. */
+  keepNewest(max: number): number {
+    const excess = this.length - max;
+    if (excess > 0) {
+      this.dropFront(excess);
+      return excess;
+    }
+    return 0;
+  }
+
   /** Keeps only the items the predicate accepts; returns how many were removed. */
   retain(keep: (item: T) => boolean): number {
     const before = this.length;
@@ -125,7 +135,7 @@ export class MemoryStore implements Store {
       this.logs.push(record);
       out.push(record);
     }
-    if (this.logs.length > this.maxLogs) this.logs.dropFront(this.logs.length - this.maxLogs);
+    this.logs.keepNewest(this.maxLogs);
     return out;
   }
 
@@ -180,7 +190,7 @@ export class MemoryStore implements Store {
       this.events.push(stored);
       out.push(stored);
     }
-    if (this.events.length > this.maxEvents) this.events.dropFront(this.events.length - this.maxEvents);
+    this.events.keepNewest(this.maxEvents);
     return out;
   }
 
@@ -212,18 +222,12 @@ export class MemoryStore implements Store {
     this.check();
     let logs = 0;
     let events = 0;
-    if (request.maxLogs !== undefined && this.logs.length > request.maxLogs) {
-      logs += this.logs.length - request.maxLogs;
-      this.logs.dropFront(this.logs.length - request.maxLogs);
-    }
+    if (request.maxLogs !== undefined) logs += this.logs.keepNewest(request.maxLogs);
     if (request.logsBeforeUs !== undefined) {
       const cutoff = request.logsBeforeUs;
       logs += this.logs.retain((r) => r.timeUs >= cutoff);
     }
-    if (request.maxEvents !== undefined && this.events.length > request.maxEvents) {
-      events += this.events.length - request.maxEvents;
-      this.events.dropFront(this.events.length - request.maxEvents);
-    }
+    if (request.maxEvents !== undefined) events += this.events.keepNewest(request.maxEvents);
     if (request.eventsBeforeUs !== undefined) {
       // Events leave only from the front, so cursors can tell how many they lost.
       let n = 0;
