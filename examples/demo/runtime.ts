@@ -53,7 +53,7 @@ export async function chooseRuntime(env: NodeJS.ProcessEnv): Promise<DemoRuntime
 
 async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefined> {
   // Loaded only when wanted: the docker entry point is not needed for the simulated demo.
-  const { DockerRuntime } = await import("log-event-hub/docker");
+  const { DockerRuntime, reportContainerAction } = await import("log-event-hub/docker");
   const docker = new DockerRuntime({ stats: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -82,18 +82,12 @@ async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefine
         const before = await docker.inspect(type, id);
         const after = await docker[action](type, id);
         // Starting a running (or stopping a stopped) container changes nothing: no record.
-        if (action === "restart" || before?.state !== after.state) await report(hub, action, after, user);
+        // Otherwise the seed's record (by the acting user) and event (for `all`).
+        if (action === "restart" || before?.state !== after.state) {
+          await reportContainerAction(hub, action, { type: "docker", id: after.id, name: after.name }, { user });
+        }
         return after;
       };
     },
   };
-}
-
-const VERBS: Record<DemoAction, string> = { start: "Start", stop: "Stop", restart: "Restart" };
-
-/** The seed's record (by the acting user) and event (for `all`) of one docker action. */
-async function report(hub: LogEventHub, action: DemoAction, info: ContainerInfo, user: string): Promise<void> {
-  const shortId = info.id.slice(0, 12);
-  await hub.log({ level: "INFO", category: "container", user, message: `${VERBS[action]} container (docker, ${shortId}, ${info.name})` });
-  await hub.publish({ category: "container", user: "all", payload: { container: info.name, id: shortId, state: action, type: "docker" } });
 }

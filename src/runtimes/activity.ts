@@ -64,15 +64,35 @@ export function containerPayload(action: ContainerAction, ref: ContainerRef): Co
     : { container: ref.name, state: action, type: "lxc" };
 }
 
+/** Who acted, and when, for {@link reportContainerAction}. */
+export interface ContainerReportOptions {
+  /** The user the log record names (the event itself goes to `all`). */
+  user: string;
+  /** When it happened, epoch milliseconds (fractions carry microseconds). @default the hub's clock */
+  time?: number;
+}
+
 /**
  * Writes one action to a sink: the log record (by `user`, level INFO) first, then the event for
- * `all` (SPEC 8: state changes go to everyone; the record names who acted).
+ * `all` (SPEC 8: state changes go to everyone; the record names who acted). For a runtime of
+ * your own, or after acting on a container yourself:
+ *
+ * ```ts
+ * await reportContainerAction(hub, "stop", { type: "docker", id: info.id, name: info.name }, { user: "alice" });
+ * // log: Stop container (docker, 08fd4fac14b8, DockerTestAPI) by alice
+ * // event for all: container:all:{"container":"DockerTestAPI","id":"08fd4fac14b8","state":"stop","type":"docker"}
+ * ```
+ *
+ * @param sink The hub (or anything with its `log` and `publish`).
+ * @param action The state change.
+ * @param ref The container; a docker id is shortened to 12 characters.
+ * @param options Who acted, and when.
  */
 export async function reportContainerAction(
   sink: ActivitySink,
   action: ContainerAction,
   ref: ContainerRef,
-  options: { user: string; time?: number },
+  options: ContainerReportOptions,
 ): Promise<void> {
   const time = options.time === undefined ? {} : { time: options.time };
   await sink.log({ level: "INFO", category: "container", user: options.user, message: containerMessage(action, ref), ...time });

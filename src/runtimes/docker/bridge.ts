@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ActivitySink, type ContainerAction, reportContainerAction } from "../activity.js";
+import { type ActivitySink, type ContainerAction, reportContainerAction, shortId } from "../activity.js";
 import type { EngineEvent } from "./events.js";
 
 /** Options of {@link bridgeDockerEvents}. */
@@ -61,7 +61,7 @@ export function bridgeDockerEvents(source: DockerEventSource, hub: ActivitySink,
     if (action === previous && (action === "stop" || action === "destroy")) return;
     if (action === "destroy") last.delete(id);
     else last.set(id, action);
-    const name = event.Actor.Attributes.name ?? id.slice(0, 12);
+    const name = event.Actor.Attributes.name ?? shortId(id);
     // Microseconds survive: nanoseconds -> epoch milliseconds with a fraction.
     const time = Number(event.timeNano / 1000n) / 1000;
     queue = queue.then(async () => {

@@ -13,4 +13,5 @@ export { EngineClient, resolveEndpoint } from "./engine.js";
 export type { EngineEndpoint, EngineResponse, EngineRequestOptions } from "./engine.js";
 export { EngineEventStream } from "./events.js";
 export type { EngineEvent, ReconnectOptions, EngineEventStreamOptions } from "./events.js";
-export type { ActivitySink, ContainerAction, ContainerRef } from "../activity.js";
+export { reportContainerAction } from "../activity.js";
+export type { ActivitySink, ContainerAction, ContainerRef, ContainerReportOptions } from "../activity.js";
