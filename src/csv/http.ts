@@ -18,29 +18,41 @@ export function csvReadable(chunks: AsyncIterable<string>): Readable {
 }
 
 /**
+ * Reads the first chunk before the response starts, so an error there (a failing store) still
+ * becomes an error status. The returned iterable replays it, then forwards `return()` to the
+ * source even when iteration never started, so the export's cleanup always runs. Shared by
+ * {@link openCsvStream} and the API handler's export route; not part of the package's API.
+ */
+export async function startedStream(chunks: AsyncIterable<string>): Promise<AsyncIterable<string>> {
+  const source = chunks[Symbol.asyncIterator]();
+  const first = await source.next();
+  let replayed = false;
+  const iterator: AsyncIterator<string> = {
+    next() {
+      if (!replayed) {
+        replayed = true;
+        if (!first.done) return Promise.resolve(first);
+      }
+      return source.next();
+    },
+    async return(value?: unknown) {
+      replayed = true;
+      await source.return?.(value);
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/**
  * Like {@link csvReadable}, but first waits for the first chunk (header and first page), so a
  * store failure rejects here, while the handler can still answer with an error status instead
  * of a truncated `200`. Errors after the first chunk destroy the stream (the client sees an
- * incomplete transfer, never a silently short file).
+ * incomplete transfer, never a silently short file). Destroying the stream, even before it
+ * was read, ends the export (its cleanup runs).
  */
 export async function openCsvStream(chunks: AsyncIterable<string>): Promise<Readable> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  async function* rest(): AsyncGenerator<string, void, undefined> {
-    // Leaving early (stream destroyed) must reach the export's own cleanup.
-    try {
-      if (first.done) return;
-      yield first.value;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    } finally {
-      await iterator.return?.();
-    }
-  }
-  return csvReadable(rest());
+  return csvReadable(await startedStream(chunks));
 }
 
 /** The time in a file name: `Date` or epoch milliseconds. */

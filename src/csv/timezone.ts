@@ -50,9 +50,10 @@ const UTC_NAMES = new Set(["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", 
 
 /**
  * Returns `(epochMs) => offsetMs` for a zone, cached per UTC hour and exact at transitions.
- * Exported for tests and for other formatters; the zone must be valid (see {@link resolveTimeZone}).
+ * The zone must already be valid (see {@link resolveTimeZone}); {@link createTimestampFormatter}
+ * is its only user.
  */
-export function createOffsetLookup(timeZone: string): (epochMs: number) => number {
+function createOffsetLookup(timeZone: string): (epochMs: number) => number {
   if (UTC_NAMES.has(timeZone)) return () => 0;
   const dtf = new Intl.DateTimeFormat("en-US", {
     timeZone,

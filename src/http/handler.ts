@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { csvHttpHeaders } from "../csv/http.js";
+import { csvHttpHeaders, startedStream } from "../csv/http.js";
 import type { CsvExportOptions } from "../csv/export.js";
 import { ValidationError } from "../errors.js";
 import type { EventMessageOptions } from "../events/wire.js";
@@ -221,30 +221,4 @@ function decodeSegment(raw: string | undefined, param: string): string {
 /** Every value of one parameter, so the parse functions still see repeats. */
 function valuesOf(params: QueryParams, name: string): unknown {
   return params instanceof URLSearchParams ? params.getAll(name) : (params as Record<string, unknown>)[name];
-}
-
-/**
- * Reads the first chunk before the response starts, so an error there (a failing store) still
- * becomes an error status. The returned iterable replays it, then forwards `return()` to the
- * source even when iteration never started, so the export's cleanup always runs.
- */
-async function startedStream(chunks: AsyncIterable<string>): Promise<AsyncIterable<string>> {
-  const source = chunks[Symbol.asyncIterator]();
-  const first = await source.next();
-  let replayed = false;
-  const iterator: AsyncIterator<string> = {
-    next() {
-      if (!replayed) {
-        replayed = true;
-        if (!first.done) return Promise.resolve(first);
-      }
-      return source.next();
-    },
-    async return(value?: unknown) {
-      replayed = true;
-      await source.return?.(value);
-      return { done: true, value: undefined };
-    },
-  };
-  return { [Symbol.asyncIterator]: () => iterator };
 }

@@ -744,6 +744,39 @@ describe("HTTP helpers", () => {
     expect(queries.length).toBe(count);
   });
 
+  it("openCsvStream's Readable destroyed before any read still runs the export's cleanup", async () => {
+    for (const error of [undefined, new Error("client gone")]) {
+      const steps: string[] = [];
+      async function* chunks(): AsyncGenerator<string> {
+        try {
+          steps.push("first");
+          yield "header\r\n";
+          steps.push("second");
+          yield "row\r\n";
+        } finally {
+          steps.push("cleanup");
+        }
+      }
+      const body = await openCsvStream(chunks());
+      // events.once would reject on the "error" event that destroy(error) emits first.
+      const closed = new Promise((resolve) => body.once("close", resolve));
+      body.on("error", () => undefined);
+      body.destroy(error);
+      await closed;
+      expect(steps).toEqual(["first", "cleanup"]);
+    }
+  });
+
+  it("openCsvStream replays the first chunk and ends an empty source", async () => {
+    async function* two(): AsyncGenerator<string> {
+      yield "a";
+      yield "b";
+    }
+    async function* none(): AsyncGenerator<string> {}
+    expect(await collect(await openCsvStream(two()))).toBe("ab");
+    expect(await collect(await openCsvStream(none()))).toBe("");
+  });
+
   it("names the file after the export time in a time zone", () => {
     const at = new Date(Date.UTC(2015, 2, 17, 17, 30, 12, 999));
     expect(csvFileName(at)).toBe("logs-20150317-173012.csv");
