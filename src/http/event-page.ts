@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BoundedCache } from "../cache.js";
 import { formatEventMessage, type EventMessageOptions } from "../events/wire.js";
 import type { EventPage, HubEvent } from "../types.js";
 
@@ -14,7 +15,7 @@ import type { EventPage, HubEvent } from "../types.js";
  * hub (indexes are unique within a hub's store).
  */
 export class EventPageWriter {
-  private readonly quoted = new Map<number, string>();
+  private readonly quoted: BoundedCache<number, string>;
 
   /**
    * @param options Wire form of the messages.
@@ -22,8 +23,10 @@ export class EventPageWriter {
    */
   constructor(
     private readonly options: EventMessageOptions = {},
-    private readonly maxCached = 4096,
-  ) {}
+    maxCached = 4096,
+  ) {
+    this.quoted = new BoundedCache(maxCached);
+  }
 
   /** The page as JSON text: `{"index":..,"messages":[..],"offset":..}` plus `"lost"` when > 0. */
   write<M extends object>(page: EventPage<M>): string {
@@ -43,8 +46,6 @@ export class EventPageWriter {
     if (text === undefined) {
       text = JSON.stringify(formatEventMessage(event, this.options));
       this.quoted.set(event.index, text);
-      // A Map iterates in insertion order: the first key is the oldest entry.
-      if (this.quoted.size > this.maxCached) this.quoted.delete(this.quoted.keys().next().value as number);
     }
     return text;
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BoundedCache } from "../cache.js";
 import { toLogJson } from "../logs/json.js";
 import type { LogRecord } from "../types.js";
 
@@ -14,10 +15,12 @@ import type { LogRecord } from "../types.js";
  * unique within a hub's store).
  */
 export class LogPageWriter {
-  private readonly cached = new Map<number, string>();
+  private readonly cached: BoundedCache<number, string>;
 
   /** @param maxCached How many records' JSON to keep (the newest written). @default 4096 */
-  constructor(private readonly maxCached = 4096) {}
+  constructor(maxCached = 4096) {
+    this.cached = new BoundedCache(maxCached);
+  }
 
   /** The records as the seed's JSON array text. */
   write(records: readonly LogRecord<string>[]): string {
@@ -34,8 +37,6 @@ export class LogPageWriter {
     if (text === undefined) {
       text = JSON.stringify(toLogJson(record));
       this.cached.set(record.id, text);
-      // A Map iterates in insertion order: the first key is the oldest entry.
-      if (this.cached.size > this.maxCached) this.cached.delete(this.cached.keys().next().value as number);
     }
     return text;
   }
