@@ -8,11 +8,11 @@
  * ```
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   clientGoneSignal,
   createApiHandler,
+  csvReadable,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -81,5 +81,5 @@ export async function sendApiResponse(res: Response, response: ApiResponse, sign
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   // pipeline destroys the response on a mid-stream failure (an incomplete transfer, never a
   // silently short file) and the source when the client leaves (ending the store reads).
-  await pipeline(Readable.from(body, { objectMode: false }), res).catch(() => undefined);
+  await pipeline(csvReadable(body), res).catch(() => undefined);
 }

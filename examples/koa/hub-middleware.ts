@@ -8,10 +8,10 @@
  * ```
  */
 import type { Context, Middleware } from "koa";
-import { Readable } from "node:stream";
 import {
   clientGoneSignal,
   createApiHandler,
+  csvReadable,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -62,6 +62,6 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     ctx.set(response.headers);
     // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
     // (ending the store reads) when the client leaves or the export fails mid-way.
-    ctx.body = typeof response.body === "string" ? response.body : Readable.from(response.body, { objectMode: false });
+    ctx.body = typeof response.body === "string" ? response.body : csvReadable(response.body);
   };
 }
