@@ -42,9 +42,4 @@ export class BoundedCache<K, V> {
   get size(): number {
     return this.entries.size;
   }
-
-  /** Drops every entry. */
-  clear(): void {
-    this.entries.clear();
-  }
 }

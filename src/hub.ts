@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from "eventemitter3";
 import { Batcher } from "./batcher.js";
+import { BoundedCache } from "./cache.js";
 import { exportCsv as exportCsvFromStore, type CsvExportOptions } from "./csv/export.js";
 import { resolveTimeZone } from "./csv/timezone.js";
 import {
@@ -182,7 +183,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   private unwatchStore: (() => void) | undefined;
   private readonly iteratorAborts = new Set<AbortController>();
   // Readers poll the same newest events again and again: parse each once (bounded).
-  private readonly eventCache = new Map<number, HubEvent>();
+  private readonly eventCache = new BoundedCache<number, HubEvent>(EVENT_CACHE_SIZE);
 
   constructor(options: HubOptions<C, E> = {}) {
     this.options = options;
@@ -545,8 +546,6 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     if (event === undefined) {
       event = toHubEvent(stored);
       this.eventCache.set(stored.index, event);
-      // A Map iterates in insertion order: the first key is the oldest entry.
-      if (this.eventCache.size > EVENT_CACHE_SIZE) this.eventCache.delete(this.eventCache.keys().next().value as number);
     }
     return event;
   }
