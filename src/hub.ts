@@ -665,19 +665,25 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       this.relayStart ??= this.startRelay();
       this.scheduleRelay();
     }
-    if (this.relayDemand === 0 && this.relayTimer) {
-      clearTimeout(this.relayTimer);
+    if (this.relayDemand === 0) {
+      // The next demand starts again at the head: events published while nobody listened are
+      // not replayed to a later listener.
+      this.relayStart = undefined;
+      if (this.relayTimer) clearTimeout(this.relayTimer);
       this.relayTimer = undefined;
     }
   }
 
   /**
-   * Opens the hub, then starts the relay at the feed head: only events published after that are
-   * relayed. (Before open() the head is still 0 and a shared store cannot be read yet.)
+   * Opens the hub, then starts the relay at the store's current head: only events published
+   * after that are relayed. (Before open() a shared store cannot be read; after a pause with no
+   * listener, the hub's own idea of the head may be behind the store's.)
    */
   private startRelay(): Promise<void> {
-    const start = this.open().then(() => {
-      this.relayCursor = this.feed.head;
+    const start = this.open().then(async () => {
+      const { head } = await this.store.readEvents({ limit: 1, everyone: true });
+      this.feed.advance(head);
+      this.relayCursor = head;
     });
     start.catch(() => undefined); // a failed open is reported by the relay runs that await it
     return start;
@@ -715,6 +721,8 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       for (;;) {
         const window = await this.store.readEvents({ after: this.relayCursor, limit: 500, everyone: true });
         for (const stored of window.events) {
+          // The cursor only moves forward (a restart may have moved it past this read's window).
+          if (stored.index <= this.relayCursor) continue;
           this.relayCursor = stored.index;
           this.emitter.emit("event", this.hubEvent(stored));
         }
@@ -728,9 +736,10 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   }
 }
 
-/** Freezes a parsed JSON value all the way down (events are immutable once published). */
+/** How many parsed events the hub keeps for reuse (see `hubEvent`). */
 const EVENT_CACHE_SIZE = 4096;
 
+/** Freezes a parsed JSON value all the way down (events are immutable once published). */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object") {
     for (const child of Object.values(value)) deepFreeze(child);

@@ -48,4 +48,30 @@ describe("event relay on a shared store", () => {
     expect(errors).toEqual([]);
     expect(seen.map((e) => e.index)).toEqual([4]);
   });
+
+  it("a listener added after everyone left gets only events published after it", async () => {
+    const filename = join(dir, "rejoin.db");
+    const hub = makeHub(filename);
+    const other = makeHub(filename);
+    const first: number[] = [];
+    const listener = (event: HubEvent) => first.push(event.index);
+    hub.on("event", listener);
+    await hub.open();
+    await other.publish({ category: "image", user: "all", payload });
+    for (let waited = 0; first.length === 0 && waited < 5000; waited += 10) await sleep(10);
+    expect(first).toEqual([1]);
+    hub.off("event", listener);
+
+    // Published while nobody listens to `hub`:
+    for (let i = 0; i < 3; i++) await other.publish({ category: "image", user: "all", payload });
+    await sleep(100);
+    const later: number[] = [];
+    hub.on("event", (event) => later.push(event.index));
+    await sleep(60); // the relay restarts at the head it reads now
+    await other.publish({ category: "image", user: "all", payload });
+    for (let waited = 0; later.length === 0 && waited < 5000; waited += 10) await sleep(10);
+    await sleep(100);
+    expect(first).toEqual([1]);
+    expect(later).toEqual([5]);
+  });
 });
