@@ -91,7 +91,12 @@ interface Entry {
   inspecting: boolean;
   /** A change arrived while an inspect was in flight: inspect again when it ends. */
   dirty: boolean;
+  /** The next scheduled inspect: a settle step, a retry after a failure, or a poll. */
   pollTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Settle steps left after the last change (see `SETTLE_STEPS_MS`); 0 outside a settle window. */
+  settleStep: number;
+  /** Inspects failed in a row (drives the retry backoff); 0 after any answer. */
+  failures: number;
   released: boolean;
 }
 
@@ -102,6 +107,17 @@ interface AbortGroup {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
+/**
+ * After a change that did not (yet) bring a waited-for state, look again this many ms after the
+ * previous look: a state an action is bringing about shows up within a few tens of ms, sooner
+ * than a late change feed (podman's polls its event file every 250 ms) would tell.
+ * About 0.8 s in all, only for containers with pending waits.
+ */
+const SETTLE_STEPS_MS = [25, 50, 100, 200, 400] as const;
+/** Retry of a failed inspect while waits are pending: doubling from this, jittered, capped. */
+const RETRY_INITIAL_MS = 100;
+/** The retry cap: a runtime back from an outage is seen within this long (plus one inspect). */
+export const STATE_RETRY_MAX_MS = 1000;
 
 type PTimeoutTimers = NonNullable<Parameters<typeof pTimeout>[1]["customTimers"]>;
 
@@ -303,6 +319,8 @@ export class StateWaiter {
       inspecting: false,
       dirty: false,
       pollTimer: undefined,
+      settleStep: 0,
+      failures: 0,
       released: false,
     };
     this.entries.set(key, entry);
@@ -395,7 +413,10 @@ export class StateWaiter {
     // Before its first answer an entry knows only the name it was asked by, so any change of
     // its type might be about it.
     for (const entry of this.unidentified) if (entry.type === type) hit.add(entry);
-    for (const entry of hit) this.refresh(entry);
+    for (const entry of hit) {
+      entry.settleStep = SETTLE_STEPS_MS.length; // a change (re)opens the settle window
+      this.refresh(entry);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -405,7 +426,7 @@ export class StateWaiter {
    * Starts an inspect. If one is running: a change marks it stale so another follows it; a new
    * or timed-out wait just joins it (it began after the subscription, so no change is lost).
    */
-  private refresh(entry: Entry, reason: "change" | "join" = "change"): void {
+  private refresh(entry: Entry, reason: "change" | "join" | "look" = "change"): void {
     if (entry.released) return;
     if (entry.inspecting) {
       if (reason === "change") entry.dirty = true;
@@ -432,6 +453,7 @@ export class StateWaiter {
   private afterInspect(entry: Entry, info: ContainerInfo | undefined, error: unknown, ok: boolean): void {
     entry.inspecting = false;
     if (entry.released) return;
+    entry.failures = ok ? 0 : entry.failures + 1;
     if (ok && info) {
       this.unidentified.delete(entry);
       this.addAlias(entry, info.id);
@@ -457,12 +479,32 @@ export class StateWaiter {
       this.refresh(entry);
       return;
     }
-    if (entry.waiters.size > 0 && !this.runtime.watch) {
-      entry.pollTimer = setTimeout(() => {
-        entry.pollTimer = undefined;
-        this.refresh(entry);
-      }, this.pollIntervalMs);
+    this.scheduleNextLook(entry, ok);
+  }
+
+  /**
+   * The next inspect of a container with pending waits: a jittered, capped retry after a
+   * failure; a settle step while a recent change may still be bringing the state; else a poll
+   * when the runtime has no `watch`. A container nobody waits on is never looked at.
+   */
+  private scheduleNextLook(entry: Entry, ok: boolean): void {
+    if (entry.waiters.size === 0) return;
+    let delay: number | undefined;
+    if (!ok) {
+      const backoff = Math.min(STATE_RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(entry.failures - 1, 10));
+      delay = backoff / 2 + Math.random() * (backoff / 2); // jitter: waits of many hubs do not retry in step
+    } else if (entry.settleStep > 0) {
+      delay = SETTLE_STEPS_MS[SETTLE_STEPS_MS.length - entry.settleStep];
+      entry.settleStep--;
+    } else if (!this.runtime.watch) {
+      delay = this.pollIntervalMs;
     }
+    if (delay === undefined) return;
+    if (!this.runtime.watch) delay = Math.min(delay, this.pollIntervalMs);
+    entry.pollTimer = setTimeout(() => {
+      entry.pollTimer = undefined;
+      this.refresh(entry, "look");
+    }, delay);
   }
 
   // -------------------------------------------------------------------------------------------

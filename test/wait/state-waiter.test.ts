@@ -192,6 +192,43 @@ describe("StateWaiter", () => {
     await wait;
   });
 
+  it("after a change, re-inspects briefly: a state that arrives unannounced shortly after resolves the wait", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    runtime.change("utest", "starting"); // the engine announces the action, not its end
+    setTimeout(() => runtime.set("utest", "running"), 40); // no change is pushed for this
+    expect((await wait).state).toBe("running");
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("the settle window closes: a container that does not change is not inspected again", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    runtime.change("utest", "paused");
+    await until(() => runtime.inspectCalls >= 7 && waiter.stats().timers === 1); // settle steps over: the timeout is left
+    const calls = runtime.inspectCalls;
+    expect(calls).toBe(2 + 5); // the first look, the change, five settle steps
+    await new Promise((r) => setTimeout(r, 50));
+    expect(runtime.inspectCalls).toBe(calls);
+    runtime.change("utest", "running");
+    await wait;
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("retries a failed inspect with a capped backoff while waits are pending, and resumes when the runtime is back", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
+    await flush();
+    const down = new RuntimeUnavailableError("engine down");
+    runtime.failures.push(down, down, down);
+    runtime.change("utest", "running"); // during the outage: the inspects this change causes fail
+    expect((await wait).state).toBe("running"); // seen by a retry once the runtime answers
+    expect(runtime.inspectCalls).toBe(5); // the first look, three failures, the answer
+    expectIdle(waiter, hub, runtime);
+  });
+
   it("on timeout resolves with the current info", async () => {
     const { runtime, hub, waiter } = setup(true);
     const info = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 20 });
@@ -438,6 +475,11 @@ describe("StateWaiter", () => {
     expect(warnings).toEqual([]);
   });
 });
+
+/** Polls a condition (no timing assertion: the test timeout bounds it). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
 
 /** Lets pending promise callbacks and inspects run. */
 async function flush(): Promise<void> {
