@@ -93,7 +93,7 @@ interface Entry {
   dirty: boolean;
   /** The next scheduled inspect: a settle step, a retry after a failure, or a poll. */
   pollTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Settle steps left after the last change (see `SETTLE_STEPS_MS`); 0 outside a settle window. */
+  /** Settle looks left after the last change (see `SETTLE_LOOKS`); 0 outside a settle window. */
   settleStep: number;
   /** Inspects failed in a row (drives the retry backoff); 0 after any answer. */
   failures: number;
@@ -108,12 +108,14 @@ interface AbortGroup {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
 /**
- * After a change that did not (yet) bring a waited-for state, look again this many ms after the
- * previous look: a state an action is bringing about shows up within a few tens of ms, sooner
- * than a late change feed (podman's polls its event file every 250 ms) would tell.
- * About 0.8 s in all, only for containers with pending waits.
+ * After a change that did not (yet) bring a waited-for state, look again every
+ * `SETTLE_INTERVAL_MS` for `SETTLE_LOOKS` looks (one second): a state an action is bringing
+ * about is seen within 50 ms, sooner than a late change feed tells (podman reads its event file
+ * every 250 ms) and no later than an engine's own wait (podman polls every 250 ms). Only
+ * containers with pending waits are looked at, and only after a change.
  */
-const SETTLE_STEPS_MS = [25, 50, 100, 200, 400] as const;
+const SETTLE_INTERVAL_MS = 50;
+const SETTLE_LOOKS = 20;
 /** Retry of a failed inspect while waits are pending: doubling from this, jittered, capped. */
 const RETRY_INITIAL_MS = 100;
 /** The retry cap: a runtime back from an outage is seen within this long (plus one inspect). */
@@ -414,7 +416,7 @@ export class StateWaiter {
     // its type might be about it.
     for (const entry of this.unidentified) if (entry.type === type) hit.add(entry);
     for (const entry of hit) {
-      entry.settleStep = SETTLE_STEPS_MS.length; // a change (re)opens the settle window
+      entry.settleStep = SETTLE_LOOKS; // a change (re)opens the settle window
       this.refresh(entry);
     }
   }
@@ -494,7 +496,7 @@ export class StateWaiter {
       const backoff = Math.min(STATE_RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(entry.failures - 1, 10));
       delay = backoff / 2 + Math.random() * (backoff / 2); // jitter: waits of many hubs do not retry in step
     } else if (entry.settleStep > 0) {
-      delay = SETTLE_STEPS_MS[SETTLE_STEPS_MS.length - entry.settleStep];
+      delay = SETTLE_INTERVAL_MS;
       entry.settleStep--;
     } else if (!this.runtime.watch) {
       delay = this.pollIntervalMs;

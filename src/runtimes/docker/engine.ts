@@ -1,7 +1,8 @@
 /**
  * A small client for Docker Engine's HTTP API (and podman's Docker-compatible service) over a
  * unix socket or plain TCP, with `node:http` only. Every failure to reach the engine is a
- * `RuntimeUnavailableError`.
+ * `RuntimeUnavailableError` with a stable message that names nothing of the host (no socket
+ * path, URL or daemon text); those details go to the `logger` hook.
  *
  * @module
  */
@@ -27,6 +28,51 @@ export interface EngineEndpoint {
   requestTimeoutMs?: number;
 }
 
+/**
+ * What a host's logs get about an engine failure; clients get only the stable message of the
+ * error (`RUNTIME_UNAVAILABLE`).
+ */
+export interface EngineFailure {
+  /** The stable message of the error the caller gets, for example `The container engine cannot be reached`. */
+  message: string;
+  /** One line for a log, with every detail: request, address, errno or status, the engine's own message. */
+  detail: string;
+  /** The request, for example `GET /containers/web/json` (`GET /events` for the event stream). */
+  request: string;
+  /** Where the engine is: the socket path or `host:port`. */
+  address: string;
+  /** The engine's HTTP status, when it answered. */
+  status?: number;
+  /** The engine's own error message (`{"message": ...}` of its answer), when it gave one. */
+  engineMessage?: string;
+  /** The underlying error (a socket error, a timeout), when there is one. */
+  cause?: unknown;
+}
+
+/** Options of {@link EngineClient}: where the engine is, and where failure details go. */
+export interface EngineClientOptions extends EngineEndpoint {
+  /**
+   * Called with the details of every failure (unreachable engine, timeout, refused request,
+   * dropped event stream). Errors thrown to callers carry only a stable message, so this is the
+   * only place socket paths, URLs and daemon messages appear. @default none
+   */
+  logger?: (failure: EngineFailure) => void;
+}
+
+/** Stable messages of the engine's `RuntimeUnavailableError`s: nothing of the host in them. */
+export const EngineErrorMessages = {
+  /** The socket is missing, the connection was refused or reset. */
+  unreachable: "The container engine cannot be reached",
+  /** The engine accepted the connection but did not answer within the request timeout. */
+  timeout: "The container engine did not answer in time",
+  /** The engine answered with a status the call does not expect (a 5xx, say). */
+  refused: "The container engine could not carry out the request",
+  /** The engine answered something that is not what its API promises. */
+  unexpected: "The container engine gave an unexpected answer",
+  /** `close()` was called. */
+  closed: "The container engine client is closed",
+} as const;
+
 /** An engine's answer: status and body (parsed JSON; text when not JSON; `undefined` when empty). */
 export interface EngineResponse<T = unknown> {
   /** HTTP status code. */
@@ -43,6 +89,15 @@ export interface EngineRequestOptions {
   body?: unknown;
   /** Overrides the client's timeout, milliseconds. */
   timeoutMs?: number;
+}
+
+/** The `message` of an engine's JSON error answer (`{"message": "..."}`), if any. */
+function engineMessageOf(body: unknown): string | undefined {
+  if (typeof body === "string") return body.trim() === "" ? undefined : body.trim().slice(0, 500);
+  if (typeof body === "object" && body !== null && typeof (body as { message?: unknown }).message === "string") {
+    return (body as { message: string }).message;
+  }
+  return undefined;
 }
 
 /** The default socket: `DOCKER_HOST=unix://...` when set, else `/var/run/docker.sock`. */
@@ -66,10 +121,13 @@ export class EngineClient {
   readonly endpoint: Readonly<EngineEndpoint>;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private readonly streams = new Set<http.ClientRequest>();
+  private readonly logger: ((failure: EngineFailure) => void) | undefined;
   private closed = false;
 
-  constructor(endpoint: EngineEndpoint = {}) {
+  constructor(options: EngineClientOptions = {}) {
+    const { logger, ...endpoint } = options;
     this.endpoint = Object.freeze(resolveEndpoint(endpoint));
+    this.logger = logger;
   }
 
   /** Where the engine is, for messages: the socket path or `host:port`. */
@@ -82,7 +140,7 @@ export class EngineClient {
    * `RuntimeUnavailableError` when the engine cannot be reached, times out or answers non-JSON.
    */
   request<T = unknown>(method: string, path: string, options: EngineRequestOptions = {}): Promise<EngineResponse<T>> {
-    if (this.closed) return Promise.reject(new RuntimeUnavailableError("The engine client is closed"));
+    if (this.closed) return Promise.reject(new RuntimeUnavailableError(EngineErrorMessages.closed));
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? this.endpoint.requestTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
@@ -96,7 +154,7 @@ export class EngineClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (error) => reject(this.unavailable(error)));
+          res.on("error", (error) => reject(this.unavailable(`${method} ${path}`, error)));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const status = res.statusCode ?? 0;
@@ -110,8 +168,11 @@ export class EngineClient {
           });
         },
       );
-      req.setTimeout(timeoutMs, () => req.destroy(new RuntimeUnavailableError(`The engine at ${this.address} did not answer ${method} ${path} within ${timeoutMs} ms`)));
-      req.on("error", (error) => reject(this.unavailable(error)));
+      req.setTimeout(timeoutMs, () => {
+        const error = this.failure("timeout", `${method} ${path}`, { reason: `no answer within ${timeoutMs} ms` });
+        req.destroy(error);
+      });
+      req.on("error", (error) => reject(this.unavailable(`${method} ${path}`, error)));
       req.end(payload);
     });
   }
@@ -130,22 +191,22 @@ export class EngineClient {
     /** Resolves once the engine answered 200. */
     response: Promise<http.IncomingMessage>;
   } {
-    if (this.closed) return { request: undefined, response: Promise.reject(new RuntimeUnavailableError("The engine client is closed")) };
+    if (this.closed) return { request: undefined, response: Promise.reject(new RuntimeUnavailableError(EngineErrorMessages.closed)) };
     let req!: http.ClientRequest;
     const response = new Promise<http.IncomingMessage>((resolve, reject) => {
       req = http.request({ ...this.target(path, query), method: "GET", agent: false }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           req.destroy();
-          reject(new RuntimeUnavailableError(`The engine at ${this.address} answered GET ${path} with ${res.statusCode}`));
+          reject(this.failure("refused", `GET ${path}`, { status: res.statusCode ?? 0 }));
           return;
         }
         resolve(res);
       });
-      req.on("error", (error) => reject(this.unavailable(error)));
+      req.on("error", (error) => reject(this.unavailable(`GET ${path}`, error)));
       req.on("close", () => {
         this.streams.delete(req);
-        reject(new RuntimeUnavailableError(`The stream GET ${path} closed before the engine answered`));
+        reject(new RuntimeUnavailableError(EngineErrorMessages.unreachable));
       });
       req.end();
     });
@@ -175,9 +236,42 @@ export class EngineClient {
       : { host: this.endpoint.host ?? "localhost", port: this.endpoint.port ?? 2375, path: fullPath };
   }
 
-  private unavailable(error: unknown): RuntimeUnavailableError {
+  /**
+   * The error for a failed call, with a stable message; its details go to the logger.
+   * `kind` picks the message; `status` and `body` are the engine's answer when it gave one.
+   */
+  failure(
+    kind: keyof typeof EngineErrorMessages,
+    request: string,
+    details: { status?: number; body?: unknown; cause?: unknown; reason?: string } = {},
+  ): RuntimeUnavailableError {
+    const message = EngineErrorMessages[kind];
+    const error = new RuntimeUnavailableError(message, details.cause === undefined ? undefined : { cause: details.cause });
+    if (this.logger) {
+      const engineMessage = engineMessageOf(details.body);
+      const causeText = details.cause instanceof Error ? details.cause.message : undefined;
+      const parts = [
+        `${request} on ${this.address}`,
+        details.status === undefined ? undefined : `status ${details.status}`,
+        engineMessage === undefined ? undefined : `engine: ${engineMessage}`,
+        details.reason,
+        causeText,
+      ].filter((part) => part !== undefined);
+      const failure: EngineFailure = { message, detail: `${message}: ${parts.join("; ")}`, request, address: this.address };
+      if (details.status !== undefined) failure.status = details.status;
+      if (engineMessage !== undefined) failure.engineMessage = engineMessage;
+      if (details.cause !== undefined) failure.cause = details.cause;
+      try {
+        this.logger(failure);
+      } catch {
+        // a faulty logger must not turn an engine failure into another one
+      }
+    }
+    return error;
+  }
+
+  private unavailable(request: string, error: unknown): RuntimeUnavailableError {
     if (error instanceof RuntimeUnavailableError) return error;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return new RuntimeUnavailableError(`Cannot reach the container engine at ${this.address}${code ? ` (${code})` : ""}`, { cause: error });
+    return this.failure("unreachable", request, { cause: error });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The engine's container event stream (`GET /events`), shared by every listener: opened for the
- * first, closed after the last, reconnected with capped exponential backoff when it drops, and
- * resumed with `since` so a short outage loses nothing (replayed duplicates are dropped).
+ * first, closed after the last, reconnected with capped, jittered exponential backoff when it
+ * drops, and resumed with `since` so an outage loses nothing (replayed duplicates are dropped).
  *
  * @module
  */
@@ -27,12 +27,34 @@ export interface EngineEvent {
   timeNano: bigint;
 }
 
-/** Reconnection of the event stream. */
+/**
+ * Reconnection of the event stream (and the retry of an action the engine dropped): delays
+ * double from `initialDelayMs` up to `maxDelayMs`, each drawn at random between half and all
+ * of it, so hubs that lost the same engine do not reconnect in step.
+ */
 export interface ReconnectOptions {
   /** First delay after a drop, milliseconds. @default 100 */
   initialDelayMs?: number;
-  /** Longest delay between attempts, milliseconds. @default 5000 */
+  /**
+   * Longest delay between attempts, milliseconds: once the engine answers again, the stream is
+   * back within this long. A failed attempt on a local socket costs a refused connect, so a
+   * short cap is cheap. @default 1000
+   */
   maxDelayMs?: number;
+}
+
+/** Default of {@link ReconnectOptions.initialDelayMs}. */
+export const RECONNECT_INITIAL_DELAY_MS = 100;
+/** Default of {@link ReconnectOptions.maxDelayMs}. */
+export const RECONNECT_MAX_DELAY_MS = 1000;
+
+/**
+ * The delay before reconnection attempt `attempt` (0-based): `initial * 2^attempt`, capped at
+ * `max`, then drawn uniformly from its upper half ("equal jitter").
+ */
+export function reconnectDelay(attempt: number, initialMs = RECONNECT_INITIAL_DELAY_MS, maxMs = RECONNECT_MAX_DELAY_MS): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /** Options of {@link EngineEventStream}. */
@@ -70,8 +92,8 @@ export class EngineEventStream {
     private readonly engine: EngineClient,
     options: EngineEventStreamOptions = {},
   ) {
-    this.initialDelayMs = options.initialDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 5000;
+    this.initialDelayMs = options.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS;
+    this.maxDelayMs = options.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
     this.onError = options.onError;
   }
 
@@ -175,7 +197,7 @@ export class EngineEventStream {
 
   private retry(): void {
     if (this.closed || this.listeners.size === 0 || this.retryTimer !== undefined) return;
-    const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.attempts);
+    const delay = reconnectDelay(this.attempts, this.initialDelayMs, this.maxDelayMs);
     this.attempts++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -7,11 +7,11 @@
 import { NotFoundError, RuntimeUnavailableError } from "../../errors.js";
 import type { ContainerChange, ContainerRuntime } from "../../runtime.js";
 import type { ContainerInfo, ContainerType } from "../../types.js";
-import { EngineClient, type EngineEndpoint } from "./engine.js";
-import { type EngineEvent, EngineEventStream, type ReconnectOptions } from "./events.js";
+import { EngineClient, type EngineClientOptions, EngineErrorMessages } from "./engine.js";
+import { type EngineEvent, EngineEventStream, type ReconnectOptions, reconnectDelay } from "./events.js";
 
 /** Options of {@link DockerRuntime}. */
-export interface DockerRuntimeOptions extends EngineEndpoint {
+export interface DockerRuntimeOptions extends EngineClientOptions {
   /**
    * Read memory, cpu and network counters with a one-shot stats call on each inspect of a
    * running container. Turn off when only the state matters: stats cost a round trip.
@@ -65,14 +65,20 @@ const STATE_AFTER: Record<string, ContainerInfo["state"] | undefined> = {
   remove: undefined,
 };
 
+/** Engine actions that announce a state change about to happen (podman's `init` precedes `start`). */
+const ANNOUNCING = new Set(["init", "kill"]);
+
 /**
- * Maps an engine state to the seed's: `running`; `exited`, `created`, `dead` (and podman's
+ * Maps an engine state to the seed's: `running`, and podman's `stopping` (the process runs
+ * until it has stopped, as Docker Engine reports it; a stop the engine dropped halfway leaves
+ * `stopping` with the process alive) are `running`; `exited`, `created`, `dead` (and podman's
  * `configured`, `initialized`, `stopped`) are `stopped`; `paused` stays; anything else
  * (`restarting`, `removing`) passes through as the runtime-specific state.
  */
 export function mapDockerState(status: string | undefined): ContainerInfo["state"] {
   switch (status) {
     case "running":
+    case "stopping":
       return "running";
     case "paused":
       return "paused";
@@ -106,11 +112,15 @@ export class DockerRuntime implements ContainerRuntime {
   readonly engine: EngineClient;
   private readonly stream: EngineEventStream;
   private readonly withStats: boolean;
+  private readonly reconnect: ReconnectOptions;
+  /** `watch` listeners, told directly about actions this runtime performs. */
+  private readonly watchers = new Set<(change: ContainerChange) => void>();
 
   constructor(options: DockerRuntimeOptions = {}) {
-    const { stats, reconnect, onStreamError, ...endpoint } = options;
-    this.engine = new EngineClient(endpoint);
+    const { stats, reconnect, onStreamError, ...client } = options;
+    this.engine = new EngineClient(client);
     this.withStats = stats ?? true;
+    this.reconnect = { ...reconnect };
     this.stream = new EngineEventStream(this.engine, { ...reconnect, ...(onStreamError && { onError: onStreamError }) });
   }
 
@@ -122,7 +132,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** Resolves when the engine answers `/_ping`. @throws RuntimeUnavailableError */
   async ping(): Promise<void> {
     const res = await this.engine.request("GET", "/_ping");
-    if (res.status !== 200) throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered /_ping with ${res.status}`);
+    if (res.status !== 200) throw this.engine.failure("refused", "GET /_ping", { status: res.status, body: res.body });
   }
 
   /**
@@ -131,19 +141,21 @@ export class DockerRuntime implements ContainerRuntime {
    */
   async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
     if (type !== "docker" || id === "") return undefined;
-    const res = await this.engine.request<InspectBody>("GET", `/containers/${encodeURIComponent(id)}/json`);
+    const path = `/containers/${encodeURIComponent(id)}/json`;
+    const res = await this.engine.request<InspectBody>("GET", path);
     if (res.status === 404) return undefined;
-    this.expectOk(res.status, "inspect");
+    this.expectOk(res, `GET ${path}`);
     const body = res.body;
     if (typeof body !== "object" || body === null || typeof body.Id !== "string" || typeof body.Name !== "string") {
-      throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered inspect with an unexpected body`);
+      throw this.engine.failure("unexpected", `GET ${path}`, { status: res.status, reason: "no Id or Name in the body" });
     }
     const state = mapDockerState(body.State?.Status);
     const info: ContainerInfo = {
       cpu: 0,
       id: body.Id,
       image: body.Config?.Image ?? body.Image,
-      ipaddress: addresses(body),
+      // A stopped container has no address, even while the engine is still tearing its network down.
+      ipaddress: state === "running" || state === "paused" ? addresses(body) : [],
       memory: 0,
       name: body.Name.replace(/^\//, ""),
       rx: 0,
@@ -155,10 +167,16 @@ export class DockerRuntime implements ContainerRuntime {
     return info;
   }
 
-  /** Calls `listener` on each state change the engine reports; returns the unsubscribe function. */
+  /**
+   * Calls `listener` on each state change the engine reports, and when an action of this
+   * runtime (`start`, `stop`, `restart`) begins and ends, before the engine's event feed tells
+   * (podman's is up to 250 ms late); returns the unsubscribe function.
+   */
   watch(listener: (change: ContainerChange) => void): () => void {
-    return this.stream.subscribe((event) => {
-      if (!(event.Action in STATE_AFTER)) return; // init, cleanup, exec_*, attach, kill, ...
+    this.watchers.add(listener);
+    const unsubscribe = this.stream.subscribe((event) => {
+      // `init` and `kill` announce a start and a stop: a waiter looks while they happen.
+      if (!(event.Action in STATE_AFTER) && !ANNOUNCING.has(event.Action)) return; // cleanup, exec_*, attach, ...
       const change: ContainerChange = { type: "docker", id: event.Actor.ID, action: event.Action };
       const name = event.Actor.Attributes.name;
       if (name !== undefined) change.name = name;
@@ -166,6 +184,10 @@ export class DockerRuntime implements ContainerRuntime {
       if (state !== undefined) change.state = state;
       listener(change);
     });
+    return () => {
+      this.watchers.delete(listener);
+      unsubscribe();
+    };
   }
 
   /** Calls `listener` with every raw container event (shares the one stream); returns the unsubscribe function. */
@@ -197,13 +219,42 @@ export class DockerRuntime implements ContainerRuntime {
   private async act(type: ContainerType, id: string, action: string, query: Record<string, number | undefined>): Promise<ContainerInfo> {
     if (type !== "docker") throw new NotFoundError(`This runtime manages docker containers only, not ${type}`);
     // Stop may take the engine's whole grace period.
-    const timeoutMs = ((query.t ?? 10) + 10) * 1000;
-    const res = await this.engine.request("POST", `/containers/${encodeURIComponent(id)}/${action}`, { query, timeoutMs });
+    const deadline = Date.now() + ((query.t ?? 10) + 10) * 1000;
+    const path = `/containers/${encodeURIComponent(id)}/${action}`;
+    // Waits on this container look now and during the action (their settle window), not when
+    // the engine's event arrives.
+    this.notify({ type: "docker", id, action });
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.engine.request("POST", path, { query, timeoutMs: Math.max(1, deadline - Date.now()) });
+        break;
+      } catch (error) {
+        // An engine that goes away mid-stop leaves the container "stopping" with its process
+        // alive. Start and stop are idempotent: finish them once the engine is back, within
+        // the action's own time budget. A restart is not repeated (it would restart twice).
+        const dropped = error instanceof RuntimeUnavailableError && error.message === EngineErrorMessages.unreachable;
+        const delay = reconnectDelay(attempt, this.reconnect.initialDelayMs, this.reconnect.maxDelayMs);
+        if (!dropped || action === "restart" || Date.now() + delay >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
     if (res.status === 404) throw new NotFoundError(`No docker container "${id}"`);
-    if (res.status !== 304) this.expectOk(res.status, action);
+    if (res.status !== 304) this.expectOk(res, `POST ${path}`);
+    this.notify({ type: "docker", id, action, ...(STATE_AFTER[action] && { state: STATE_AFTER[action] }) });
     const info = await this.inspect(type, id);
     if (!info) throw new NotFoundError(`No docker container "${id}"`);
     return info;
+  }
+
+  private notify(change: ContainerChange): void {
+    for (const listener of [...this.watchers]) {
+      try {
+        listener(change);
+      } catch {
+        // a listener's fault is its own; the action goes on
+      }
+    }
   }
 
   private async addStats(info: ContainerInfo): Promise<void> {
@@ -228,8 +279,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private expectOk(status: number, what: string): void {
-    if (status < 200 || status >= 300) throw new RuntimeUnavailableError(`The engine at ${this.engine.address} answered ${what} with ${status}`);
+  private expectOk(res: { status: number; body: unknown }, request: string): void {
+    if (res.status < 200 || res.status >= 300) throw this.engine.failure("refused", request, { status: res.status, body: res.body });
   }
 }
 
