@@ -4,6 +4,7 @@
  */
 import type { ContainerInfo, ContainerRuntime, ContainerType, LogEventHub } from "log-event-hub";
 import { SimulatedRuntime } from "log-event-hub/testing";
+import { OwnActions } from "./own-actions.js";
 
 /** A container action the demo's `PUT /api/v1/container/{type}/{id}/{action}` offers. */
 export type DemoAction = "start" | "stop" | "restart";
@@ -53,8 +54,9 @@ export async function chooseRuntime(env: NodeJS.ProcessEnv): Promise<DemoRuntime
 
 async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefined> {
   // Loaded only when wanted: the docker entry point is not needed for the simulated demo.
-  const { DockerRuntime, reportContainerAction } = await import("log-event-hub/docker");
-  const docker = new DockerRuntime({ stats: true });
+  const { DockerRuntime, bridgeDockerEvents, reportContainerAction } = await import("log-event-hub/docker");
+  // Socket paths and the engine's own messages go to the host's log; clients get a stable message.
+  const docker = new DockerRuntime({ stats: true, logger: (failure) => console.error(`[engine] ${failure.detail}`) });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -78,15 +80,28 @@ async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefine
     address: docker.engine.address,
     example: { type: "docker", id: first ?? "<container>" },
     connect(hub) {
+      // The engine's own activity (its CLI, other clients) as records by `system` and events;
+      // the echoes of the demo's own actions are skipped (it records those by the acting user).
+      const own = new OwnActions();
+      bridgeDockerEvents(docker, hub, {
+        attribute: own.attribute,
+        onError: (error) => (error as { code?: string }).code !== "CLOSED" && console.error("[bridge]", error),
+      });
       return async (action, type, id, user) => {
         const before = await docker.inspect(type, id);
-        const after = await docker[action](type, id);
-        // Starting a running (or stopping a stopped) container changes nothing: no record.
-        // Otherwise the seed's record (by the acting user) and event (for `all`).
-        if (action === "restart" || before?.state !== after.state) {
-          await reportContainerAction(hub, action, { type: "docker", id: after.id, name: after.name }, { user });
+        const release = before ? own.claim(before.id, action, before.state) : () => undefined;
+        try {
+          const after = await docker[action](type, id);
+          // Starting a running (or stopping a stopped) container changes nothing: no record.
+          // Otherwise the seed's record (by the acting user) and event (for `all`).
+          if (action === "restart" || before?.state !== after.state) {
+            await reportContainerAction(hub, action, { type: "docker", id: after.id, name: after.name }, { user });
+          } else release();
+          return after;
+        } catch (error) {
+          release(); // whatever the engine did after all, the bridge records by `system`
+          throw error;
         }
-        return after;
       };
     },
   };

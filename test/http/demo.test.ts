@@ -3,18 +3,21 @@
  * data directory and the simulated runtime, driven over HTTP with a session cookie, then
  * stopped with SIGTERM. The SQLite file must hold everything it acknowledged.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { findEngine } from "../helpers/engine.js";
+import { containersConf } from "../helpers/podman-service.js";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { DockerRuntime } from "log-event-hub/docker";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+const run = promisify(execFile);
 
 
 const engineSocket = await findEngine();
@@ -155,54 +158,79 @@ describe("the demo (npm start)", () => {
     }
   });
 
-  it.skipIf(!engineSocket && !process.env.CI)("with RUNTIME=docker acts on a real engine's container and logs it by the logged-in user", async () => {
-    const engine = new DockerRuntime({ socketPath: engineSocket!, stats: false });
-    const name = `leh-demo-${process.pid}-${Date.now()}`;
-    const created = await engine.engine.request<{ Id: string }>("POST", "/containers/create", {
-      query: { name },
-      body: { Image: "local/busy:latest", Cmd: ["sh", "-c", 'trap "exit 0" TERM; while true; do sleep 1; done'] },
-    });
-    expect(created.status).toBe(201);
-    const shortId = created.body.Id.slice(0, 12);
-    const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    try {
-      const demo = await startDemo(dataDir, { RUNTIME: "docker", DOCKER_HOST: `unix://${engineSocket}` });
-      expect(demo.output()).toContain("runtime: docker");
-      const login = await fetch(`${demo.url}/api/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"alice"}' });
-      const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-
-      const waiting = fetch(`${demo.url}/api/v1/event/wait/docker/${name}/running?duration=60`, { headers: { cookie } });
-      const started = await fetch(`${demo.url}/api/v1/container/docker/${name}/start`, { method: "PUT", headers: { cookie } });
-      expect(started.status).toBe(200);
-      expect(await started.json()).toMatchObject({ name, state: "running", type: "docker" });
-      expect(await (await waiting).json()).toMatchObject({ name, state: "running" });
-      // Starting a running container succeeds without a second record.
-      expect((await fetch(`${demo.url}/api/v1/container/docker/${name}/start`, { method: "PUT", headers: { cookie } })).status).toBe(200);
-      const stopped = await fetch(`${demo.url}/api/v1/container/docker/${name}/stop`, { method: "PUT", headers: { cookie } });
-      expect(await stopped.json()).toMatchObject({ name, state: "stopped" });
-
-      const page = (await (await fetch(`${demo.url}/api/v1/event`, { headers: { cookie } })).json()) as { messages: string[] };
-      expect(page.messages.map(parseEventMessage).map((m) => m.payload)).toEqual([
-        { container: name, id: shortId, state: "stop", type: "docker" },
-        { container: name, id: shortId, state: "start", type: "docker" },
-      ]);
-      demo.child.kill("SIGTERM");
-      expect(await demo.exited).toBe(0);
-
-      const hub = new LogEventHub({ store: new SqliteStore(join(dataDir, "log-event-hub.sqlite")) });
+  it.skipIf(!engineSocket && !process.env.CI)(
+    "with RUNTIME=docker: its own actions by the logged-in user, the engine CLI's by system, each once in the log and the feed",
+    async () => {
+      if (!engineSocket) throw new Error("CI requires a Docker-compatible engine: run scripts/setup-podman.sh first");
+      const engine = new DockerRuntime({ socketPath: engineSocket, stats: false });
+      const env = { ...process.env, ...(containersConf(engineSocket) && { CONTAINERS_CONF: containersConf(engineSocket) }) };
+      const podman = (...args: string[]) => run("podman", args, { env });
+      const stamp = `${process.pid}-${Date.now()}`;
+      const create = async (name: string) => {
+        const created = await engine.engine.request<{ Id: string }>("POST", "/containers/create", {
+          query: { name },
+          body: { Image: "local/busy:latest", Cmd: ["sh", "-c", 'trap "exit 0" TERM; while true; do sleep 1; done'] },
+        });
+        expect(created.status).toBe(201);
+        return created.body.Id.slice(0, 12);
+      };
+      const name = `leh-demo-${stamp}`;
+      const sentinel = `leh-demo-sentinel-${stamp}`;
+      const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
       try {
-        const records = await hub.queryLogs({ category: "container" });
-        expect(records.map((r) => [r.message, r.user])).toEqual([
-          [`Stop container (docker, ${shortId}, ${name})`, "alice"],
-          [`Start container (docker, ${shortId}, ${name})`, "alice"],
+        const shortId = await create(name); // before the demo runs: not in its feed
+        const demo = await startDemo(dataDir, { RUNTIME: "docker", DOCKER_HOST: `unix://${engineSocket}` });
+        expect(demo.output()).toContain("runtime: docker");
+        const login = await fetch(`${demo.url}/api/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"alice"}' });
+        const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+        const put = async (action: string) => {
+          const res = await fetch(`${demo.url}/api/v1/container/docker/${name}/${action}`, { method: "PUT", headers: { cookie } });
+          expect(res.status).toBe(200);
+          return (await res.json()) as { state: string };
+        };
+
+        const waiting = fetch(`${demo.url}/api/v1/event/wait/docker/${name}/running?duration=60`, { headers: { cookie } });
+        expect(await put("start")).toMatchObject({ state: "running" });
+        expect(await (await waiting).json()).toMatchObject({ name, state: "running" });
+        expect(await put("start")).toMatchObject({ state: "running" }); // no change: no record
+        expect(await put("restart")).toMatchObject({ state: "running" });
+        expect(await put("stop")).toMatchObject({ state: "stopped" });
+        // Behind the demo's back, with the engine's own CLI.
+        await podman("start", name);
+        await podman("stop", "-t", "5", name);
+        // The feed keeps the engine's order: once a later container's creation shows, every
+        // earlier engine event has been bridged (or skipped as an echo).
+        const sentinelId = await create(sentinel);
+        const label = `(docker, ${shortId}, ${name})`;
+        type Record = { message: string; user: string };
+        let records: Record[] = [];
+        while (!records.some((r) => r.message.includes(sentinelId))) {
+          await new Promise((r) => setTimeout(r, 50));
+          records = (await (await fetch(`${demo.url}/api/v1/log?category=container&limit=100`, { headers: { cookie } })).json()) as Record[];
+        }
+        expect(records.filter((r) => r.message.endsWith(label)).map((r) => [r.message, r.user]).reverse()).toEqual([
+          [`Start container ${label}`, "alice"],
+          [`Restart container ${label}`, "alice"],
+          [`Stop container ${label}`, "alice"],
+          [`Start container ${label}`, "system"],
+          [`Stop container ${label}`, "system"],
         ]);
+        const page = (await (await fetch(`${demo.url}/api/v1/event?limit=100`, { headers: { cookie } })).json()) as { messages: string[] };
+        expect(page.messages.map(parseEventMessage).filter((m) => m.payload.id === shortId).map((m) => [m.user, m.payload.state]).reverse()).toEqual([
+          ["all", "start"],
+          ["all", "restart"],
+          ["all", "stop"],
+          ["all", "start"],
+          ["all", "stop"],
+        ]);
+        demo.child.kill("SIGTERM");
+        expect(await demo.exited).toBe(0);
       } finally {
-        await hub.close();
+        for (const n of [name, sentinel]) await engine.engine.request("DELETE", `/containers/${n}`, { query: { force: true } });
+        await engine.close();
       }
-    } finally {
-      await engine.engine.request("DELETE", `/containers/${name}`, { query: { force: true } });
-      await engine.close();
-    }
-  });
+    },
+    60_000,
+  );
 });

@@ -52,6 +52,33 @@ describe("mapDockerState and endpoints (no engine needed)", () => {
   });
 });
 
+describe("bridgeDockerEvents' attribute option (no engine needed)", () => {
+  it("names the user per action, or skips an action the host recorded itself", async () => {
+    let emit!: (event: EngineEvent) => void;
+    const source = { events: (listener: (event: EngineEvent) => void) => ((emit = listener), () => undefined) };
+    const written: string[] = [];
+    const sink = {
+      log: async (r: { user: string; message: string }) => void written.push(`${r.message} by ${r.user}`),
+      publish: async (e: { payload: { state?: string } }) => void written.push(`event ${e.payload.state}`),
+    };
+    const seen: string[] = [];
+    const stop = bridgeDockerEvents(source, sink, {
+      attribute: (action, container) => {
+        seen.push(`${action} ${container.name}`);
+        return action === "start" ? null : action === "stop" ? "bob" : undefined;
+      },
+    });
+    const id = "b".repeat(64);
+    for (const [n, action] of ["create", "start", "die", "stop"].entries()) {
+      emit({ Action: action, Type: "container", Actor: { ID: id, Attributes: { name: "web" } }, time: 1, timeNano: BigInt(n + 1) * 1000n });
+    }
+    await until(() => written.length === 4);
+    stop();
+    expect(seen).toEqual(["create web", "start web", "stop web"]); // the stop after a die is folded
+    expect(written).toEqual(["Create container (docker, bbbbbbbbbbbb, web) by system", "event create", "Stop container (docker, bbbbbbbbbbbb, web) by bob", "event stop"]);
+  });
+});
+
 describe("EngineEventStream against a scripted engine on a unix socket", () => {
   const dir = mkdtempSync(join(tmpdir(), "leh-engine-"));
   const sock = join(dir, "engine.sock");

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ActivitySink, type ContainerAction, reportContainerAction, shortId } from "../activity.js";
+import { type ActivitySink, type ContainerAction, type ContainerRef, reportContainerAction, shortId } from "../activity.js";
 import type { EngineEvent } from "./events.js";
 
 /** Options of {@link bridgeDockerEvents}. */
@@ -14,6 +14,13 @@ export interface DockerBridgeOptions {
   user?: string;
   /** Called when writing to the hub fails (the bridge carries on with the next event). */
   onError?: (error: unknown) => void;
+  /**
+   * Decides, per action, who the record names: a user name, `null` to write nothing (the host
+   * already wrote this action's record and event itself, say because its own user asked for
+   * it), or `undefined` for `user`. Called in the engine's order, once per state change.
+   * @default every action is recorded by `user`
+   */
+  attribute?: (action: ContainerAction, container: ContainerRef) => string | null | undefined;
 }
 
 /** Anything that hands out raw engine events: a {@link DockerRuntime}. */
@@ -61,13 +68,15 @@ export function bridgeDockerEvents(source: DockerEventSource, hub: ActivitySink,
     if (action === previous && (action === "stop" || action === "destroy")) return;
     if (action === "destroy") last.delete(id);
     else last.set(id, action);
-    const name = event.Actor.Attributes.name ?? shortId(id);
+    const ref: ContainerRef = { type: "docker", id, name: event.Actor.Attributes.name ?? shortId(id) };
+    const actor = options.attribute ? options.attribute(action, ref) : undefined;
+    if (actor === null) return;
     // Microseconds survive: nanoseconds -> epoch milliseconds with a fraction.
     const time = Number(event.timeNano / 1000n) / 1000;
     queue = queue.then(async () => {
       if (stopped) return;
       try {
-        await reportContainerAction(hub, action, { type: "docker", id, name }, { user, time });
+        await reportContainerAction(hub, action, ref, { user: actor ?? user, time });
       } catch (error) {
         options.onError?.(error);
       }
