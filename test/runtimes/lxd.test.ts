@@ -250,6 +250,20 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
     }
   });
 
+  /** A runtime and hub of the test's own, counting answered inspects (to know a wait has seen the state). */
+  async function watchedRuntime() {
+    const own = new LxdRuntime({ socketPath: socketPath!, reconnect: { initialDelayMs: 50, maxDelayMs: 1000 } });
+    const inspected = { count: 0 };
+    const inspect = own.inspect.bind(own);
+    own.inspect = async (type, id) => {
+      const info = await inspect(type, id);
+      inspected.count++;
+      return info;
+    };
+    const ownHub = new LogEventHub({ runtime: own });
+    return { own, ownHub, inspected };
+  }
+
   const managed = existsSync(daemonPidFile) && alive(Number(readFileSync(daemonPidFile, "utf8").trim()));
   if (!managed && !process.env.CI) console.warn("\n[lxd.test] daemon-restart test SKIPPED: the daemon was not started by scripts/setup-lxd.sh.\n");
 
@@ -260,18 +274,24 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
       await runtime.start("lxc", name);
       const pid = (await runtime.client.request<{ pid: number }>("GET", `/1.0/instances/${name}/state`)).metadata.pid;
       expect(pid).toBeGreaterThan(0);
-      const connections = runtime.streamConnections;
-      const waiting = hub.waitForState({ type: "lxc", id: name, state: "stopped", timeout: 60_000 });
-      expect((await runtime.inspect("lxc", name))?.state).toBe("running"); // pending
-      await killDaemon();
-      // While the daemon is away, the container's init stops (as on SIGPWR): LXD emits no event
-      // for it, now or later; only the re-inspect after the reconnect can see it.
-      process.kill(pid, "SIGPWR");
-      await until(() => !alive(pid));
-      await startDaemon();
-      expect(await waiting).toMatchObject({ name, state: "stopped" });
-      await until(() => runtime.streaming);
-      expect(runtime.streamConnections).toBeGreaterThan(connections);
+      const { own, ownHub, inspected } = await watchedRuntime();
+      try {
+        // An hour: without the re-inspect after the reconnect, this wait would not end within the test.
+        const waiting = ownHub.waitForState({ type: "lxc", id: name, state: "stopped", timeout: 3_600_000 });
+        await until(() => inspected.count > 0 && own.streaming); // the wait saw "running" and listens
+        const connections = own.streamConnections;
+        await killDaemon();
+        // While the daemon is away, the container's init stops (as on SIGPWR): LXD emits no event
+        // for it, now or later; only the re-inspect after the reconnect can see it.
+        process.kill(pid, "SIGPWR");
+        await until(() => !alive(pid));
+        await startDaemon();
+        expect(await waiting).toMatchObject({ name, state: "stopped" });
+        // The re-inspect came with a new connection (the wait's end may have closed it since).
+        expect(own.streamConnections).toBeGreaterThan(connections);
+      } finally {
+        await ownHub.close();
+      }
     },
     90_000,
   );
