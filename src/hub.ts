@@ -99,6 +99,11 @@ export interface HubOptions<C extends string = never, E extends object = {}> {
   pollIntervalMs?: number;
   /** How often `waitForState` polls a runtime that has no change feed, milliseconds. @default 1000 */
   statePollIntervalMs?: number;
+  /**
+   * How long a `waitForState` whose timeout ran out waits for the inspect that confirms the
+   * current state before it rejects `RuntimeUnavailableError`, milliseconds. @default 2000
+   */
+  stateConfirmTimeoutMs?: number;
   /** Whether `close()` also closes the store. @default true */
   closeStore?: boolean;
   /** Whether `close()` also closes the runtime (if it has `close`). @default true */
@@ -207,6 +212,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
           return () => this.off("event", relay);
         },
         pollIntervalMs: options.statePollIntervalMs ?? 1000,
+        ...(options.stateConfirmTimeoutMs !== undefined && { confirmTimeoutMs: options.stateConfirmTimeoutMs }),
       });
     }
   }
@@ -498,7 +504,11 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   /**
    * Resolves with the container's info once it is in `state` (at once if it already is), or
    * with its current info when `timeout` (ms, default 60 s) runs out: compare `info.state`.
+   * That info is read when the timeout runs out; a wait never answers a state it has not seen.
    *
+   * @throws RuntimeUnavailableError (HTTP 503) when the timeout ran out and the runtime could not
+   * confirm the current state (unreachable, failing, or not answering within
+   * `stateConfirmTimeoutMs`), or when the first inspect fails.
    * @throws NotFoundError for an unknown container.
    * @throws ValidationError for a bad type, state or timeout.
    */

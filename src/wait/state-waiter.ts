@@ -9,7 +9,7 @@
  * @module
  */
 import pTimeout, { type ClearablePromise } from "p-timeout";
-import { ClosedError, NotFoundError } from "../errors.js";
+import { ClosedError, HubError, NotFoundError, RuntimeUnavailableError } from "../errors.js";
 import type { ContainerRuntime, ContainerChange } from "../runtime.js";
 import type { ContainerInfo, ContainerType, HubEvent, WaitState } from "../types.js";
 
@@ -28,6 +28,13 @@ export interface StateWaiterOptions {
    * @default 1000
    */
   pollIntervalMs?: number;
+  /**
+   * How long a wait whose duration ended may wait for the inspect that confirms the current
+   * state, milliseconds. Past it (a runtime that hangs rather than fails) the wait rejects
+   * `RuntimeUnavailableError`, so a wait ends at most this long after its duration.
+   * @default 2000
+   */
+  confirmTimeoutMs?: number;
 }
 
 /** One wait, as {@link StateWaiter.wait} takes it (already validated by the hub). */
@@ -37,8 +44,9 @@ export interface StateWaitRequest {
   id: string;
   state: WaitState;
   /**
-   * Milliseconds before resolving with the current info. `0` answers the current info at once;
-   * `Infinity` never times out.
+   * Milliseconds before resolving with the current info (read by an inspect made then, or
+   * rejecting `RuntimeUnavailableError` when none answers). `0` answers the current info at
+   * once; `Infinity` never times out.
    * @default 60000
    */
   timeoutMs?: number;
@@ -62,6 +70,8 @@ interface Waiter {
   target: WaitState;
   /** Set at timeout (or for a zero timeout): the next inspect settles it whatever the state. */
   final: boolean;
+  /** Set with `final`: rejects the wait when no inspect confirms the state in time. */
+  confirmTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether an inspect has answered since the wait began. */
   seen: boolean;
   /** Settle the wait and release its timer, abort listener and place in its entry; idempotent. */
@@ -78,7 +88,6 @@ interface Entry {
   waiters: Set<Waiter>;
   /** Alias keys this entry is indexed under (the requested one, then the runtime's id and name). */
   aliases: Set<string>;
-  lastInfo: ContainerInfo | undefined;
   inspecting: boolean;
   /** A change arrived while an inspect was in flight: inspect again when it ends. */
   dirty: boolean;
@@ -92,6 +101,7 @@ interface AbortGroup {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
 
 type PTimeoutTimers = NonNullable<Parameters<typeof pTimeout>[1]["customTimers"]>;
 
@@ -101,17 +111,22 @@ type PTimeoutTimers = NonNullable<Parameters<typeof pTimeout>[1]["customTimers"]
  *
  * Outcomes of {@link StateWaiter.wait}:
  * - resolves with the info when the container is (or reaches) the state;
- * - resolves with the current info when the timeout runs out (compare `info.state`);
+ * - resolves with the current info when the timeout runs out (compare `info.state`): the info
+ *   of an inspect that answered after the timeout (or was in flight then), never a cached one;
+ * - rejects `RuntimeUnavailableError` (`RUNTIME_UNAVAILABLE`) when the timeout runs out and
+ *   no inspect confirms the current state within `confirmTimeoutMs` (the runtime fails or
+ *   hangs): a wait never reports a state it has not seen;
  * - rejects `NotFoundError` when the runtime does not know the container, including when it
  *   vanishes (is removed) while the wait is pending;
  * - rejects with `signal.reason` on abort, `ClosedError` after {@link StateWaiter.close}, and
- *   with the runtime's error when the first inspect fails (later failures are retried on the
- *   next change or poll; a timed-out wait then resolves with the last known info).
+ *   with the runtime's error when the first inspect fails (a `HubError` as it is, anything
+ *   else as `RuntimeUnavailableError`); later failures are retried on the next change or poll.
  */
 export class StateWaiter {
   private readonly runtime: ContainerRuntime;
   private readonly subscribeEvents: StateWaiterOptions["subscribeEvents"];
   private readonly pollIntervalMs: number;
+  private readonly confirmTimeoutMs: number;
   private readonly entries = new Map<string, Entry>();
   /** Alias key -> entries known under it (usually one). */
   private readonly byAlias = new Map<string, Set<Entry>>();
@@ -146,6 +161,11 @@ export class StateWaiter {
     const poll = options.pollIntervalMs ?? 1000;
     if (!Number.isFinite(poll) || poll <= 0) throw new TypeError(`pollIntervalMs must be a positive number, got ${String(poll)}`);
     this.pollIntervalMs = poll;
+    const confirm = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
+    if (!Number.isFinite(confirm) || confirm <= 0) {
+      throw new TypeError(`confirmTimeoutMs must be a positive number, got ${String(confirm)}`);
+    }
+    this.confirmTimeoutMs = confirm;
   }
 
   /**
@@ -171,12 +191,15 @@ export class StateWaiter {
     const finish = () => {
       done = true;
       timed?.clear();
+      this.timers.clearTimeout(waiter.confirmTimer);
+      waiter.confirmTimer = undefined;
       if (signal) this.removeAbort(signal, waiter);
       this.leave(entry, waiter);
     };
     const waiter: Waiter = {
       target: request.state,
-      final: !(timeoutMs > 0),
+      final: false,
+      confirmTimer: undefined,
       seen: false,
       resolve: () => undefined,
       reject: () => undefined,
@@ -196,7 +219,9 @@ export class StateWaiter {
     entry.waiters.add(waiter);
     if (signal) this.addAbort(signal, waiter);
 
-    if (!waiter.final && timeoutMs !== Number.POSITIVE_INFINITY) {
+    if (!(timeoutMs > 0)) {
+      this.makeFinal(entry, waiter);
+    } else if (timeoutMs !== Number.POSITIVE_INFINITY) {
       // p-timeout builds a TimeoutError (with a stack) per call that a fallback never throws;
       // without the stack, 10,000 waits register several times faster.
       const stackTraceLimit = Error.stackTraceLimit;
@@ -204,9 +229,9 @@ export class StateWaiter {
       try {
         timed = pTimeout(settled, {
           milliseconds: timeoutMs,
-          // At timeout the wait resolves with a fresh inspect's info (or the last known one).
+          // At timeout the wait settles on the next inspect's answer, whatever the state.
           fallback: () => {
-            waiter.final = true;
+            this.makeFinal(entry, waiter);
             this.refresh(entry, "join");
             return settled;
           },
@@ -250,6 +275,18 @@ export class StateWaiter {
     };
   }
 
+  /**
+   * The wait's duration is over: the next inspect settles it, and if none answers within
+   * `confirmTimeoutMs` the wait rejects rather than report a state it has not seen.
+   */
+  private makeFinal(entry: Entry, waiter: Waiter): void {
+    waiter.final = true;
+    waiter.confirmTimer = this.timers.setTimeout(() => {
+      waiter.confirmTimer = undefined;
+      waiter.reject(unconfirmed(entry, undefined));
+    }, this.confirmTimeoutMs);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Entries
 
@@ -263,7 +300,6 @@ export class StateWaiter {
       requested: id,
       waiters: new Set(),
       aliases: new Set(),
-      lastInfo: undefined,
       inspecting: false,
       dirty: false,
       pollTimer: undefined,
@@ -397,7 +433,6 @@ export class StateWaiter {
     entry.inspecting = false;
     if (entry.released) return;
     if (ok && info) {
-      entry.lastInfo = info;
       this.unidentified.delete(entry);
       this.addAlias(entry, info.id);
       this.addAlias(entry, info.name);
@@ -408,10 +443,12 @@ export class StateWaiter {
         if (!info) waiter.reject(new NotFoundError(`No ${entry.type} container "${entry.requested}"`));
         else if (info.state === waiter.target || waiter.final) waiter.resolve(info);
         else waiter.seen = true;
+      } else if (waiter.final) {
+        // The duration is over and the runtime cannot say what the state is now: say so,
+        // rather than answer the last state seen as if it were current.
+        waiter.reject(waiter.seen ? unconfirmed(entry, error) : asRuntimeError(error));
       } else if (!waiter.seen) {
-        waiter.reject(error);
-      } else if (waiter.final && entry.lastInfo) {
-        waiter.resolve(entry.lastInfo);
+        waiter.reject(asRuntimeError(error));
       }
     }
     // Settled waiters have left; the last one took the entry along.
@@ -454,6 +491,19 @@ export class StateWaiter {
       signal.removeEventListener("abort", group.onAbort);
     }
   }
+}
+
+/** The error of a wait whose duration ended while the runtime could not be read. */
+function unconfirmed(entry: Entry, cause: unknown): RuntimeUnavailableError {
+  return new RuntimeUnavailableError(
+    `The container runtime could not confirm the state of ${entry.type} container "${entry.requested}" when the wait ended`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** A runtime's failure as the wait reports it: typed errors as they are, anything else as unavailable. */
+function asRuntimeError(error: unknown): HubError {
+  return error instanceof HubError ? error : new RuntimeUnavailableError("The container runtime failed", { cause: error });
 }
 
 /**

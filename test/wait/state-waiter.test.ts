@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ClosedError, NotFoundError, RuntimeUnavailableError } from "../../src/errors.js";
+import { ClosedError, NotFoundError, RuntimeUnavailableError, toHttpError } from "../../src/errors.js";
 import type { ContainerChange, ContainerRuntime } from "../../src/runtime.js";
 import type { ContainerInfo, ContainerType, HubEvent } from "../../src/types.js";
 import { StateWaiter } from "../../src/wait/state-waiter.js";
@@ -29,12 +29,14 @@ class TestRuntime implements ContainerRuntime {
   }
 
   /** Errors the next inspects throw, in order. */
-  failures: Error[] = [];
+  failures: unknown[] = [];
+  /** While set, inspects hang until it resolves (a runtime that neither answers nor fails). */
+  gate: Promise<void> | undefined;
 
   async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
     this.inspectCalls++;
-    const failure = this.failures.shift();
-    if (failure) throw failure;
+    if (this.gate) await this.gate;
+    if (this.failures.length > 0) throw this.failures.shift();
     const found = [...this.containers.values()].find((c) => c.type === type && (c.name === id || c.id === id || c.id.startsWith(id)));
     const snapshot = found && { ...found };
     await Promise.resolve();
@@ -87,11 +89,11 @@ afterEach(() => {
   process.off("warning", onWarning);
 });
 
-function setup(withWatch: boolean, pollIntervalMs = HOUR) {
+function setup(withWatch: boolean, pollIntervalMs = HOUR, confirmTimeoutMs?: number) {
   const runtime = new TestRuntime(withWatch);
   runtime.add("utest", "stopped");
   const hub = new TestHubEvents();
-  const waiter = new StateWaiter({ runtime, subscribeEvents: hub.subscribe, pollIntervalMs });
+  const waiter = new StateWaiter({ runtime, subscribeEvents: hub.subscribe, pollIntervalMs, ...(confirmTimeoutMs && { confirmTimeoutMs }) });
   return { runtime, hub, waiter };
 }
 
@@ -196,6 +198,84 @@ describe("StateWaiter", () => {
     expect(info).toMatchObject({ name: "utest", state: "stopped" });
     expect(runtime.inspectCalls).toBe(2); // the first look and a fresh one at timeout
     expectIdle(waiter, hub, runtime);
+  });
+
+  it("on timeout rejects RUNTIME_UNAVAILABLE when the runtime cannot confirm the state, never the last state seen", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 20 });
+    await flush(); // the first inspect saw "stopped"
+    const down = new Error("connect ENOENT /run/engine.sock");
+    runtime.failures.push(down); // the inspect at timeout fails
+    const error = await wait.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeUnavailableError);
+    expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", cause: down });
+    expect((error as Error).message).toBe('The container runtime could not confirm the state of lxc container "utest" when the wait ended');
+    expect(toHttpError(error)).toEqual({
+      status: 503,
+      body: { error: { code: "RUNTIME_UNAVAILABLE", message: (error as Error).message } },
+    });
+    expect(runtime.inspectCalls).toBe(2);
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("on timeout rejects RUNTIME_UNAVAILABLE when a failed re-inspect mid-wait is followed by a failed one at timeout", async () => {
+    const { runtime, hub, waiter } = setup(false, 5);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 40 });
+    await flush();
+    const down = new RuntimeUnavailableError("engine down");
+    runtime.failures.push(...Array.from({ length: 1000 }, () => down)); // every later inspect fails
+    await expect(wait).rejects.toMatchObject({ code: "RUNTIME_UNAVAILABLE", cause: down });
+    runtime.failures = [];
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("on timeout rejects RUNTIME_UNAVAILABLE when the runtime hangs past confirmTimeoutMs, and ignores its late answer", async () => {
+    const { runtime, hub, waiter } = setup(true, HOUR, 10);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 20 });
+    await flush();
+    let release!: () => void;
+    runtime.gate = new Promise((r) => (release = r));
+    const error = await wait.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeUnavailableError);
+    expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: 'The container runtime could not confirm the state of lxc container "utest" when the wait ended' });
+    expectIdle(waiter, hub, runtime);
+    runtime.gate = undefined;
+    release(); // the hung inspect answers after all: nobody is left to settle
+    await flush();
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("on timeout resolves with the answer of an inspect still in flight when the duration ended", async () => {
+    const { runtime, hub, waiter } = setup(true, HOUR, 1000);
+    const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 20 });
+    await flush();
+    let release!: () => void;
+    runtime.gate = new Promise((r) => (release = r));
+    runtime.change("utest", "paused"); // this inspect hangs across the timeout
+    await new Promise((r) => setTimeout(r, 40));
+    runtime.gate = undefined;
+    release();
+    expect(await wait).toMatchObject({ state: "paused" });
+    expect(runtime.inspectCalls).toBe(2); // the timeout joined the one in flight
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("with timeout 0 rejects when the runtime cannot be read, and wraps a foreign error as RUNTIME_UNAVAILABLE", async () => {
+    const { runtime, hub, waiter } = setup(true);
+    const foreign = new Error("socket hang up");
+    runtime.failures.push(foreign);
+    const error = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeUnavailableError);
+    expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: "The container runtime failed", cause: foreign });
+    expectIdle(waiter, hub, runtime);
+  });
+
+  it("refuses a confirmTimeoutMs that is not a positive number", () => {
+    const runtime = new TestRuntime(false);
+    const hub = new TestHubEvents();
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new StateWaiter({ runtime, subscribeEvents: hub.subscribe, confirmTimeoutMs: bad })).toThrow(TypeError);
+    }
   });
 
   it("with timeout 0 answers the current info at once", async () => {
@@ -382,5 +462,19 @@ describe("through LogEventHub", () => {
     await flush();
     await hub.close();
     await expect(pending).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("a wait whose duration ends while the runtime is down rejects RUNTIME_UNAVAILABLE (HTTP 503), not the last state", async () => {
+    const runtime = new TestRuntime(true);
+    runtime.add("utest", "running");
+    const hub = new LogEventHub({ runtime });
+    const waiting = hub.waitForState({ type: "lxc", id: "utest", state: "stopped", timeout: 30 });
+    await flush();
+    runtime.set("utest", "stopped"); // changed during the outage, unseen
+    runtime.failures.push(new RuntimeUnavailableError("engine down"));
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeUnavailableError);
+    expect(toHttpError(error).status).toBe(503);
+    await hub.close();
   });
 });
