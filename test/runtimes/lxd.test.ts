@@ -268,6 +268,31 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
   if (!managed && !process.env.CI) console.warn("\n[lxd.test] daemon-restart test SKIPPED: the daemon was not started by scripts/setup-lxd.sh.\n");
 
   it.skipIf(!managed && !process.env.CI)(
+    "daemon stopped mid-wait: the duration ends while it is away, the wait rejects RUNTIME_UNAVAILABLE",
+    async () => {
+      const name = await createContainer("away");
+      await runtime.start("lxc", name);
+      const { own, ownHub, inspected } = await watchedRuntime();
+      try {
+        // The daemon stays away until the wait has settled, however long stopping it takes.
+        const waiting = ownHub.waitForState({ type: "lxc", id: name, state: "stopped", timeout: 8000 });
+        const outcome = waiting.then(() => undefined, (e: unknown) => e);
+        await until(() => inspected.count > 0);
+        await killDaemon();
+        const error = await outcome;
+        expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE" });
+        expect((error as Error).message).not.toContain(socketPath!);
+      } finally {
+        await ownHub.close();
+        await startDaemon();
+      }
+      // The container kept running through the outage.
+      expect((await runtime.inspect("lxc", name))?.state).toBe("running");
+    },
+    90_000,
+  );
+
+  it.skipIf(!managed && !process.env.CI)(
     "daemon restarted mid-wait: reconnects and re-inspects, so a change made while it was down is not missed",
     async () => {
       const name = await createContainer("restart");
