@@ -45,6 +45,7 @@ export async function lxc(...args: string[]): Promise<string> {
 
 /** Stops the daemon `scripts/setup-lxd.sh` started (SIGTERM: its containers keep running) and waits until it is gone. */
 export async function killDaemon(): Promise<void> {
+  if (!existsSync(daemonPidFile)) throw new Error(`No ${daemonPidFile}: start the daemon with scripts/setup-lxd.sh so the tests can restart it`);
   const pid = Number(readFileSync(daemonPidFile, "utf8").trim());
   process.kill(pid, "SIGTERM");
   await until(() => !alive(pid));
