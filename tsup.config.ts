@@ -5,12 +5,13 @@ const entry = {
   sqlite: "src/stores/sqlite/index.ts",
   postgres: "src/stores/postgres/index.ts",
   docker: "src/runtimes/docker/index.ts",
+  lxd: "src/runtimes/lxd/index.ts",
   testing: "src/testing/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
 // it to keep `require("log-event-hub")` working on Node 20.
-const external = ["better-sqlite3", "pg"];
+const external = ["better-sqlite3", "pg", "ws"];
 
 export default defineConfig([
   {

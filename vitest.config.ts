@@ -9,6 +9,7 @@ export default defineConfig({
       { find: /^log-event-hub\/sqlite$/, replacement: src("stores/sqlite/index.ts") },
       { find: /^log-event-hub\/postgres$/, replacement: src("stores/postgres/index.ts") },
       { find: /^log-event-hub\/docker$/, replacement: src("runtimes/docker/index.ts") },
+      { find: /^log-event-hub\/lxd$/, replacement: src("runtimes/lxd/index.ts") },
       { find: /^log-event-hub\/testing$/, replacement: src("testing/index.ts") },
       { find: /^log-event-hub$/, replacement: src("index.ts") },
     ],

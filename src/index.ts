@@ -2,7 +2,8 @@
  * `log-event-hub`: an activity log, an event feed and wait-for-state for container managers.
  *
  * The core never loads a native driver: durable stores live in `log-event-hub/sqlite` and
- * `log-event-hub/postgres`, the Docker-compatible runtime in `log-event-hub/docker`, and test
+ * `log-event-hub/postgres`, the Docker-compatible runtime in `log-event-hub/docker`, the LXD
+ * runtime in `log-event-hub/lxd`, and test
  * helpers in `log-event-hub/testing`.
  *
  * @packageDocumentation
@@ -21,6 +22,8 @@ export type {
   PruneResult,
 } from "./store.js";
 export type { ContainerRuntime, ContainerChange } from "./runtime.js";
+export { CompositeRuntime } from "./runtimes/composite.js";
+export type { CompositeRuntimeOptions, RuntimesByType } from "./runtimes/composite.js";
 export * from "./types.js";
 export * from "./errors.js";
 export { DEFAULT_LIMITS, resolveLimits } from "./limits.js";

@@ -1,0 +1,259 @@
+/**
+ * LXD's lifecycle events (`GET /1.0/events?type=lifecycle`, a WebSocket over the unix socket),
+ * shared by every listener: opened for the first, closed after the last, reconnected with capped
+ * exponential backoff when it drops. LXD keeps no event history to resume from, so the owner is
+ * told each time the stream opens and each time an attempt fails, and re-reads state then.
+ *
+ * @module
+ */
+import type { LxdClient } from "./client.js";
+import { loadWebSocket, type WebSocketConstructorLike, type WebSocketLike } from "./websocket.js";
+
+/** One lifecycle event, as the stream hands it out. */
+export interface LxdLifecycleEvent {
+  /** LXD's action: `instance-started`, `instance-shutdown`, `instance-stopped`, `instance-restarted`, ... */
+  action: string;
+  /** The object it concerns: `/1.0/instances/utest`, `/1.0/instances/utest/snapshots/s1`, ... */
+  source: string;
+  /** The instance's name when `source` is an instance itself (not a snapshot, a backup, ...). */
+  instance: string | undefined;
+  /** The project, from the event (`default` when it names none). */
+  project: string;
+  /** When LXD says it happened, epoch milliseconds (the fraction carries microseconds). */
+  time: number;
+  /** Who asked, when LXD says (`username` is the unix user over the socket). */
+  requestor?: { username?: string; protocol?: string; address?: string };
+  /** Extra details (`old_name` of a rename, a stop's `action`, ...). */
+  context: Record<string, unknown>;
+}
+
+/** Reconnection of the event stream. */
+export interface LxdReconnectOptions {
+  /** First delay after a drop, milliseconds. @default 100 */
+  initialDelayMs?: number;
+  /** Longest delay between attempts, milliseconds. @default 5000 */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link LxdEventStream}. */
+export interface LxdEventStreamOptions extends LxdReconnectOptions {
+  /** Called when a connection attempt fails or an open stream drops (it reconnects on its own). */
+  onError?: (error: Error) => void;
+  /** Called each time the stream opens (the first time and after every reconnect). */
+  onOpen?: () => void;
+  /** Called after each failed attempt, before the backoff delay. */
+  onAttemptFailed?: () => void;
+  /** The `ws` module's `WebSocket` constructor, instead of loading the optional peer `ws`. */
+  webSocket?: WebSocketConstructorLike;
+}
+
+/** One shared, self-healing subscription to LXD's lifecycle events. */
+export class LxdEventStream {
+  private readonly listeners = new Set<(event: LxdLifecycleEvent) => void>();
+  private readonly initialDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly options: LxdEventStreamOptions;
+  private socket: WebSocketLike | undefined;
+  private open = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private attempts = 0;
+  private opens = 0;
+  private generation = 0;
+  private closed = false;
+
+  constructor(
+    private readonly client: LxdClient,
+    options: LxdEventStreamOptions = {},
+  ) {
+    this.initialDelayMs = options.initialDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 5000;
+    this.options = options;
+  }
+
+  /** Whether the WebSocket is open right now. */
+  get connected(): boolean {
+    return this.open;
+  }
+
+  /** How many times a WebSocket opened (one per connection, reconnections included). */
+  get connections(): number {
+    return this.opens;
+  }
+
+  /** How many listeners share the stream. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Adds a listener (connecting for the first); returns the function that removes it. */
+  subscribe(listener: (event: LxdLifecycleEvent) => void): () => void {
+    if (this.closed) return () => undefined;
+    this.listeners.add(listener);
+    if (this.listeners.size === 1) this.connect();
+    return () => {
+      if (!this.listeners.delete(listener)) return;
+      if (this.listeners.size === 0) this.disconnect();
+    };
+  }
+
+  /** Ends the stream and forgets every listener. */
+  close(): void {
+    this.closed = true;
+    this.listeners.clear();
+    this.disconnect();
+  }
+
+  private connect(): void {
+    if (this.closed || this.socket || this.listeners.size === 0) return;
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && !this.closed;
+    const module = this.options.webSocket ? Promise.resolve(this.options.webSocket) : loadWebSocket();
+    // A placeholder marks the attempt as under way until the module is loaded.
+    this.socket = PENDING;
+    module.then(
+      (WebSocket) => {
+        if (!current()) return;
+        let socket: WebSocketLike;
+        try {
+          const address = `ws+unix://${this.client.socketPath}:${this.client.path("/1.0/events", { type: "lifecycle" })}`;
+          socket = new WebSocket(address, { handshakeTimeout: 5000, perMessageDeflate: false });
+        } catch (error) {
+          this.failed(generation, error);
+          return;
+        }
+        this.socket = socket;
+        socket.on("open", () => {
+          if (!current() || this.socket !== socket) return;
+          this.open = true;
+          this.opens++;
+          this.attempts = 0;
+          this.notify(this.options.onOpen);
+        });
+        socket.on("message", (data: unknown) => {
+          if (!current() || this.socket !== socket) return;
+          this.message(data);
+        });
+        socket.on("error", (error: Error) => {
+          if (!current() || this.socket !== socket) return;
+          this.report(error);
+        });
+        socket.on("close", () => {
+          if (!current() || this.socket !== socket) return;
+          const wasOpen = this.open;
+          this.socket = undefined;
+          this.open = false;
+          if (wasOpen) this.report(new Error("The LXD event stream closed"));
+          this.notify(this.options.onAttemptFailed);
+          this.retry();
+        });
+      },
+      (error: unknown) => this.failed(generation, error),
+    );
+  }
+
+  private failed(generation: number, error: unknown): void {
+    if (generation !== this.generation || this.closed) return;
+    this.socket = undefined;
+    this.report(error instanceof Error ? error : new Error(String(error)));
+    this.notify(this.options.onAttemptFailed);
+    this.retry();
+  }
+
+  private disconnect(): void {
+    this.generation++;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    this.open = false;
+    this.attempts = 0;
+    if (socket && socket !== PENDING) socket.terminate();
+  }
+
+  private retry(): void {
+    if (this.closed || this.listeners.size === 0 || this.retryTimer !== undefined) return;
+    const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.attempts);
+    this.attempts++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private message(data: unknown): void {
+    let raw: { type?: unknown; timestamp?: unknown; project?: unknown; metadata?: Record<string, unknown> };
+    try {
+      raw = JSON.parse(String(data)) as typeof raw;
+    } catch {
+      return; // not JSON: nothing a listener could use
+    }
+    const meta = raw.metadata;
+    if (raw.type !== "lifecycle" || typeof meta !== "object" || meta === null) return;
+    const action = meta.action;
+    const source = meta.source;
+    if (typeof action !== "string" || typeof source !== "string") return;
+    const event: LxdLifecycleEvent = {
+      action,
+      source,
+      instance: instanceOf(source),
+      project: typeof raw.project === "string" && raw.project !== "" ? raw.project : (projectOf(source) ?? "default"),
+      time: parseTimestamp(raw.timestamp),
+      context: typeof meta.context === "object" && meta.context !== null ? (meta.context as Record<string, unknown>) : {},
+    };
+    if (typeof meta.requestor === "object" && meta.requestor !== null) event.requestor = meta.requestor as NonNullable<LxdLifecycleEvent["requestor"]>;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        // One faulty listener must not tear the shared stream down for the others.
+        this.report(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private report(error: Error): void {
+    try {
+      this.options.onError?.(error);
+    } catch {
+      // a faulty error hook must not break the stream
+    }
+  }
+
+  private notify(hook: (() => void) | undefined): void {
+    try {
+      hook?.();
+    } catch (error) {
+      this.report(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+/** Marks a connection attempt that is still loading `ws`. */
+const PENDING: WebSocketLike = { on: () => undefined, close: () => undefined, terminate: () => undefined };
+
+/** `utest` from `/1.0/instances/utest` or `/1.0/instances/utest?project=p`; nothing for deeper paths. */
+export function instanceOf(source: string): string | undefined {
+  const match = /^\/1\.0\/(?:instances|containers)\/([^/?]+)(?:\?.*)?$/.exec(source);
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
+
+function projectOf(source: string): string | undefined {
+  const query = source.indexOf("?");
+  return query < 0 ? undefined : (new URLSearchParams(source.slice(query + 1)).get("project") ?? undefined);
+}
+
+/** RFC 3339 with nanoseconds -> epoch milliseconds keeping microseconds; now when unreadable. */
+export function parseTimestamp(value: unknown): number {
+  if (typeof value !== "string") return Date.now();
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+  if (!match) return Date.now();
+  const whole = Date.parse(`${match[1]}${match[3]}`);
+  if (Number.isNaN(whole)) return Date.now();
+  const micros = Number((match[2] ?? "").padEnd(6, "0").slice(0, 6));
+  return whole + micros / 1000;
+}

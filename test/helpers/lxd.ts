@@ -1,0 +1,72 @@
+/**
+ * Finds the LXD daemon the runtime tests use: `LEH_LXD_SOCKET`, else the socket
+ * `scripts/setup-lxd.sh` wrote to `.tmp/lxd/socket`, else LXD's default socket. Answers the
+ * first that answers `GET /1.0`. Also drives the `lxc` CLI and the daemon for the tests.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { LxdRuntime } from "../../src/runtimes/lxd/index.js";
+
+const run = promisify(execFile);
+export const root = fileURLToPath(new URL("../..", import.meta.url));
+const socketFile = join(root, ".tmp/lxd/socket");
+/** The PID file of a daemon `scripts/setup-lxd.sh` started. */
+export const daemonPidFile = join(root, ".tmp/lxd/lxd.pid");
+
+/** The socket path of a daemon that answers, or `undefined`. */
+export async function findLxd(): Promise<string | undefined> {
+  const candidates = [process.env.LEH_LXD_SOCKET, existsSync(socketFile) ? readFileSync(socketFile, "utf8").trim() : undefined, "/var/lib/lxd/unix.socket"];
+  for (const socketPath of candidates) {
+    if (!socketPath || !existsSync(socketPath)) continue;
+    const runtime = new LxdRuntime({ socketPath, requestTimeoutMs: 2000 });
+    try {
+      await runtime.ping();
+      return socketPath;
+    } catch {
+      // try the next one
+    } finally {
+      await runtime.close();
+    }
+  }
+  return undefined;
+}
+
+/** Runs `lxc ...`; resolves with its stdout. */
+export async function lxc(...args: string[]): Promise<string> {
+  const running = run("lxc", args, { timeout: 120_000 });
+  // `lxc init` reads a config from stdin when it is not a terminal: give it an empty one.
+  running.child.stdin?.end();
+  const { stdout } = await running;
+  return stdout;
+}
+
+/** Stops the daemon `scripts/setup-lxd.sh` started (SIGTERM: its containers keep running) and waits until it is gone. */
+export async function killDaemon(): Promise<void> {
+  if (!existsSync(daemonPidFile)) throw new Error(`No ${daemonPidFile}: start the daemon with scripts/setup-lxd.sh so the tests can restart it`);
+  const pid = Number(readFileSync(daemonPidFile, "utf8").trim());
+  process.kill(pid, "SIGTERM");
+  await until(() => !alive(pid));
+}
+
+/** Starts the daemon again through the setup script (idempotent; waits until it is ready). */
+export async function startDaemon(): Promise<void> {
+  await run("bash", [join(root, "scripts/setup-lxd.sh")], { timeout: 120_000 });
+}
+
+/** Whether a process exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls a condition (no timing assertion: the test timeout bounds it). */
+export async function until(condition: () => boolean | Promise<boolean>, everyMs = 10): Promise<void> {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, everyMs));
+}
