@@ -2,7 +2,8 @@
  * Wait-for-state: the machinery behind `hub.waitForState()`.
  *
  * Waiters are grouped by container. Each watched container costs one entry, one in-flight
- * inspect at most, and (only when the runtime has no change feed) one poll timer; all
+ * inspect at most, and one timer for its next look when one is due (a poll when the runtime has
+ * no change feed, a settle look shortly after a change, a retry after a failed inspect); all
  * containers share one subscription to the hub's events and one to the runtime's `watch`.
  * Waiters sharing an `AbortSignal` share one abort listener.
  *
