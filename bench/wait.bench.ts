@@ -12,7 +12,7 @@ import { LogEventHub } from "../src/index.js";
 import { StateWaiter } from "../src/wait/state-waiter.js";
 import type { ContainerChange, ContainerRuntime } from "../src/runtime.js";
 import type { ContainerInfo, ContainerType } from "../src/types.js";
-import { type BenchRow, quantile, scaled } from "./harness.js";
+import { type BenchRow, SCALE, quantile, scaled } from "./harness.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -127,6 +127,7 @@ async function baseline(waiters: number, containers: number): Promise<Figures> {
 }
 
 export default async function waitBench(): Promise<BenchRow[]> {
+  if (process.env.WAIT_BENCH_ONLY === "engine") return engineRows();
   const waiters = scaled(10_000);
   const containers = Math.max(1, Math.round(waiters / 10));
   await ours(Math.min(waiters, 1000), Math.min(containers, 100)); // warm-up
@@ -136,7 +137,9 @@ export default async function waitBench(): Promise<BenchRow[]> {
   const w = await ours(waiters, containers, "waiter");
   const label = `${waiters.toLocaleString("en-US")} waiters on ${containers.toLocaleString("en-US")} containers`;
   const base = "bare promises resolved by one emitter";
+  const engine = process.env.WAIT_BENCH_ENGINE === "0" ? [] : await engineRows();
   return [
+    ...engine,
     {
       suite: "wait",
       case: `${label}: register every wait (until the first inspects answered)`,
@@ -189,4 +192,100 @@ export default async function waitBench(): Promise<BenchRow[]> {
       note: "ours includes the hub call, the timeout timer and the per-container entry",
     },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against a real engine: our wait beside the engine's own waits, started at the same moment.
+
+interface EngineCycle {
+  ours: number;
+  podmanWait: number;
+  apiWait: number;
+}
+
+/**
+ * `cycles` start/stop cycles of one container on a real engine (podman). Per transition, at
+ * the same moment: our `hub.waitForState`, `podman wait --condition=...` (a CLI process), and
+ * the API's wait (Docker's `/containers/{id}/wait?condition=not-running` for stopped; Docker's
+ * API has no `running` condition, so podman's own `/libpod/containers/{id}/wait?condition=running`);
+ * then the action, by `actor`: the hub's runtime (`runtime.start()`, as the demo's PUT does) or
+ * the engine's CLI behind the hub's back. Times are from that moment to each wait's answer.
+ */
+async function engineWaits(socketPath: string, cycles: number, actor: "hub" | "cli"): Promise<Record<"running" | "stopped", EngineCycle[]>> {
+  const { DockerRuntime } = await import("../src/runtimes/docker/index.js");
+  const { containersConf } = await import("../test/helpers/podman-service.js");
+  const { spawn } = await import("node:child_process");
+  const conf = containersConf(socketPath);
+  const env = { ...process.env, ...(conf && { CONTAINERS_CONF: conf }) };
+  const podman = (...args: string[]) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn("podman", args, { env, stdio: "ignore" });
+      child.once("error", reject);
+      child.once("exit", (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`podman ${args.join(" ")} exited ${code}`))));
+    });
+  const runtime = new DockerRuntime({ socketPath });
+  const hub = new LogEventHub({ runtime });
+  const name = `leh-bench-wait-${process.pid}`;
+  await runtime.engine.request("POST", "/containers/create", {
+    query: { name },
+    body: { Image: "local/busy:latest", Cmd: ["sh", "-c", 'trap "exit 0" TERM; while true; do sleep 1; done'] },
+  });
+  const out: Record<"running" | "stopped", EngineCycle[]> = { running: [], stopped: [] };
+  try {
+    for (let i = 0; i < cycles * 2; i++) {
+      const target = i % 2 === 0 ? "running" : "stopped";
+      const t0 = performance.now();
+      const since = () => performance.now() - t0;
+      const ours = hub.waitForState({ type: "docker", id: name, state: target, timeout: 30_000 }).then(since);
+      const podmanWait = podman("wait", "--condition", target, name).then(since);
+      const apiWait = (
+        target === "running"
+          ? runtime.engine.request("POST", `/v4.0.0/libpod/containers/${name}/wait`, { query: { condition: "running" }, timeoutMs: 30_000 })
+          : runtime.engine.request("POST", `/containers/${name}/wait`, { query: { condition: "not-running" }, timeoutMs: 30_000 })
+      ).then(since);
+      const action =
+        actor === "hub"
+          ? target === "running"
+            ? runtime.start("docker", name)
+            : runtime.stop("docker", name, { timeoutSeconds: 5 })
+          : target === "running"
+            ? podman("start", name)
+            : podman("stop", "-t", "5", name);
+      const [o, p, a] = await Promise.all([ours, podmanWait, apiWait, action]);
+      out[target].push({ ours: o, podmanWait: p, apiWait: a });
+      await new Promise((r) => setTimeout(r, 300)); // let the engine's cleanup of this transition finish
+    }
+  } finally {
+    await runtime.engine.request("DELETE", `/containers/${name}`, { query: { force: true } }).catch(() => undefined);
+    await hub.close();
+  }
+  return out;
+}
+
+async function engineRows(): Promise<BenchRow[]> {
+  const { findEngine } = await import("../test/helpers/engine.js");
+  const socketPath = await findEngine();
+  if (!socketPath) {
+    process.stderr.write("wait.bench: no engine (run scripts/setup-podman.sh); the engine rows are left out\n");
+    return [];
+  }
+  const cycles = Math.max(5, Math.round(20 * Math.min(1, SCALE)));
+  const rows: BenchRow[] = [];
+  for (const actor of ["hub", "cli"] as const) {
+    const results = await engineWaits(socketPath, cycles, actor);
+    for (const target of ["running", "stopped"] as const) {
+      const r = results[target];
+      const ours = quantile(r.map((c) => c.ours), 0.5);
+      const podmanWait = quantile(r.map((c) => c.podmanWait), 0.5);
+      const apiWait = quantile(r.map((c) => c.apiWait), 0.5);
+      const notLater = r.filter((c) => c.ours <= Math.min(c.podmanWait, c.apiWait)).length;
+      const by = actor === "hub" ? "the hub's runtime" : "the podman CLI";
+      rows.push(
+        { suite: "wait (podman)", case: `wait for ${target}, action by ${by}: p50 over ${r.length} cycles`, value: ours, unit: "ms", baseline: podmanWait, baselineName: `podman wait --condition=${target}`, better: "lower", note: `ours no later than both engine waits in ${notLater}/${r.length} cycles` },
+        { suite: "wait (podman)", case: `wait for ${target}, action by ${by}: p50 over ${r.length} cycles`, value: ours, unit: "ms", baseline: apiWait, baselineName: target === "running" ? "API wait (libpod condition=running)" : "API wait (condition=not-running)", better: "lower" },
+      );
+    }
+  }
+  return rows;
 }

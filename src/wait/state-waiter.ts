@@ -2,7 +2,8 @@
  * Wait-for-state: the machinery behind `hub.waitForState()`.
  *
  * Waiters are grouped by container. Each watched container costs one entry, one in-flight
- * inspect at most, and (only when the runtime has no change feed) one poll timer; all
+ * inspect at most, and one timer for its next look when one is due (a poll when the runtime has
+ * no change feed, a settle look shortly after a change, a retry after a failed inspect); all
  * containers share one subscription to the hub's events and one to the runtime's `watch`.
  * Waiters sharing an `AbortSignal` share one abort listener.
  *
@@ -108,18 +109,18 @@ interface AbortGroup {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
 /**
- * After a change that did not (yet) bring a waited-for state, look again every
- * `SETTLE_INTERVAL_MS` for `SETTLE_LOOKS` looks (one second): a state an action is bringing
- * about is seen within 50 ms, sooner than a late change feed tells (podman reads its event file
- * every 250 ms) and no later than an engine's own wait (podman polls every 250 ms). Only
+ * After a change that did not (yet) bring a waited-for state, look again `SETTLE_INTERVAL_MS`
+ * after each answer, `SETTLE_LOOKS` times (about a second): a state an action is bringing about
+ * is seen within an inspect and 25 ms, sooner than a late change feed tells (podman reads its
+ * event file every 250 ms) and than an engine's own wait (podman polls every 250 ms). Only
  * containers with pending waits are looked at, and only after a change.
  */
-const SETTLE_INTERVAL_MS = 50;
-const SETTLE_LOOKS = 20;
+const SETTLE_INTERVAL_MS = 25;
+const SETTLE_LOOKS = 40;
 /** Retry of a failed inspect while waits are pending: doubling from this, jittered, capped. */
 const RETRY_INITIAL_MS = 100;
 /** The retry cap: a runtime back from an outage is seen within this long (plus one inspect). */
-export const STATE_RETRY_MAX_MS = 1000;
+const STATE_RETRY_MAX_MS = 1000;
 
 type PTimeoutTimers = NonNullable<Parameters<typeof pTimeout>[1]["customTimers"]>;
 

@@ -207,9 +207,9 @@ describe("StateWaiter", () => {
     const wait = waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: HOUR });
     await flush();
     runtime.change("utest", "paused");
-    await until(() => runtime.inspectCalls >= 22 && waiter.stats().timers === 1); // settle looks over: the timeout is left
+    await until(() => runtime.inspectCalls >= 42 && waiter.stats().timers === 1); // settle looks over: the timeout is left
     const calls = runtime.inspectCalls;
-    expect(calls).toBe(2 + 20); // the first look, the change, twenty settle looks
+    expect(calls).toBe(2 + 40); // the first look, the change, forty settle looks
     await new Promise((r) => setTimeout(r, 50));
     expect(runtime.inspectCalls).toBe(calls);
     runtime.change("utest", "running");

@@ -142,6 +142,9 @@ export class DockerRuntime implements ContainerRuntime {
   async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
     if (type !== "docker" || id === "") return undefined;
     const path = `/containers/${encodeURIComponent(id)}/json`;
+    // Counters are asked for beside the state, not after it: a wait that sees "running" answers
+    // one round trip sooner. Unused (and cheap) when the container turns out not to run.
+    const stats = this.withStats ? this.readStats(id) : undefined;
     const res = await this.engine.request<InspectBody>("GET", path);
     if (res.status === 404) return undefined;
     this.expectOk(res, `GET ${path}`);
@@ -163,7 +166,11 @@ export class DockerRuntime implements ContainerRuntime {
       tx: 0,
       type: "docker",
     };
-    if (this.withStats && (state === "running" || state === "paused")) await this.addStats(info);
+    if (stats && (state === "running" || state === "paused")) {
+      // Asked before the container ran (it was starting): ask again now that it does.
+      const body = (await stats) ?? (await this.readStats(info.id));
+      if (body) addStats(info, body);
+    }
     return info;
   }
 
@@ -257,30 +264,33 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private async addStats(info: ContainerInfo): Promise<void> {
-    let res;
+  /** A one-shot stats body, or `undefined` (counters are a bonus; the state answers anyway). */
+  private async readStats(id: string): Promise<StatsBody | undefined> {
     try {
-      res = await this.engine.request<StatsBody>("GET", `/containers/${encodeURIComponent(info.id)}/stats`, {
+      const res = await this.engine.request<StatsBody>("GET", `/containers/${encodeURIComponent(id)}/stats`, {
         query: { stream: false, "one-shot": true },
       });
+      return res.status === 200 && typeof res.body === "object" && res.body !== null ? res.body : undefined;
     } catch {
-      return; // counters are a bonus; the state already answered
-    }
-    if (res.status !== 200 || typeof res.body !== "object" || res.body === null) return;
-    const s = res.body;
-    const memStats = s.memory_stats?.stats ?? {};
-    // As `docker stats` shows it: usage without the page cache.
-    const cache = memStats.inactive_file ?? memStats.total_inactive_file ?? memStats.cache ?? 0;
-    info.memory = Math.max(0, (s.memory_stats?.usage ?? 0) - cache);
-    info.cpu = cpuPercent(s.cpu_stats, s.precpu_stats);
-    for (const net of Object.values(s.networks ?? {})) {
-      info.rx += net.rx_bytes ?? 0;
-      info.tx += net.tx_bytes ?? 0;
+      return undefined;
     }
   }
 
+
   private expectOk(res: { status: number; body: unknown }, request: string): void {
     if (res.status < 200 || res.status >= 300) throw this.engine.failure("refused", request, { status: res.status, body: res.body });
+  }
+}
+
+/** Memory (without the page cache, as `docker stats` shows it), cpu and network counters. */
+function addStats(info: ContainerInfo, s: StatsBody): void {
+  const memStats = s.memory_stats?.stats ?? {};
+  const cache = memStats.inactive_file ?? memStats.total_inactive_file ?? memStats.cache ?? 0;
+  info.memory = Math.max(0, (s.memory_stats?.usage ?? 0) - cache);
+  info.cpu = cpuPercent(s.cpu_stats, s.precpu_stats);
+  for (const net of Object.values(s.networks ?? {})) {
+    info.rx += net.rx_bytes ?? 0;
+    info.tx += net.tx_bytes ?? 0;
   }
 }
 
