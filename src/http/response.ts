@@ -33,7 +33,7 @@ export const HttpErrorCodes = {
 /** Every code an error body can carry. */
 export type HttpErrorCode = ErrorCode | (typeof HttpErrorCodes)[keyof typeof HttpErrorCodes];
 
-/** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
+/** The JSON body of every error response: `{ "error": { "code", "message", "param"? } }`. */
 export interface HttpErrorBody {
   /** What went wrong. */
   error: {
@@ -41,6 +41,8 @@ export interface HttpErrorBody {
     code: HttpErrorCode;
     /** For humans; never a stack trace, SQL or driver text. */
     message: string;
+    /** The parameter at fault, as the client spelled it, when one is (`VALIDATION` only). */
+    param?: string;
   };
 }
 
