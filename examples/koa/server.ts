@@ -9,12 +9,18 @@
  */
 import Koa from "koa";
 import { LogEventHub } from "log-event-hub";
-import { hubMiddleware } from "./hub-middleware.js";
+import { hubErrors, hubMiddleware } from "./hub-middleware.js";
 
 const hub = new LogEventHub();
 await hub.info("system", "Example server started");
 
 const app = new Koa();
+// First: any error a later middleware throws answers JSON; nosniff on every answer.
+app.use(hubErrors());
+app.use(async (ctx, next) => {
+  ctx.set("X-Content-Type-Options", "nosniff");
+  await next();
+});
 app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.get("x-user") }));
 app.use((ctx) => {
   ctx.body = "The activity log is under /hub/api/v1/log\n";

@@ -182,6 +182,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
     const match = matchApiRoute(request.path);
     if (!match) return routeNotFoundResponse(method, request.path);
     if (!match.methods.includes(method)) return methodNotAllowedResponse(method, request.path, match.methods);
+    if (method === "HEAD") return withoutBody(await handleApiRequest(new GetForHead(request)));
     try {
       const params = typeof request.query === "string" ? new URLSearchParams(request.query) : request.query;
       switch (match.route) {
@@ -200,6 +201,30 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
       return response;
     }
   };
+}
+
+/** A HEAD request answered as its GET, keeping the request's lazy `signal` getter. */
+class GetForHead<Native> implements ApiRequest<Native> {
+  readonly method = "GET";
+  constructor(private readonly head: ApiRequest<Native>) {}
+  get path(): string {
+    return this.head.path;
+  }
+  get query(): string | QueryParams {
+    return this.head.query;
+  }
+  get native(): Native | undefined {
+    return this.head.native;
+  }
+  get signal(): AbortSignal | undefined {
+    return this.head.signal;
+  }
+}
+
+/** HEAD: the GET's status and headers, no body; a streamed body is closed unread. */
+async function withoutBody(response: ApiResponse): Promise<ApiResponse> {
+  if (typeof response.body !== "string") await response.body[Symbol.asyncIterator]().return?.();
+  return { ...response, body: "" };
 }
 
 /** Paging parameters have no meaning for clearing (and offsets none for an oldest-first export). */
