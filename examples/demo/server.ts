@@ -10,7 +10,7 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { LogEventHub, LOOPBACK_HOSTS } from "log-event-hub";
+import { answerClientErrors, LogEventHub, LOOPBACK_HOSTS } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { createDemoApp } from "./app.js";
 import { chooseRuntime } from "./runtime.js";
@@ -48,6 +48,8 @@ const listenHost = host.includes(":") ? `[${host}]` : host; // the address the b
 const allowedHosts = [...new Set([...LOOPBACK_HOSTS, listenHost, ...publicHosts])];
 const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, allowedHosts });
 const server = app.listen(port, host);
+// Requests Node's parser refuses answer the same JSON error body as everything else.
+answerClientErrors(server);
 await new Promise<void>((resolveListen, reject) => {
   server.once("listening", resolveListen);
   server.once("error", reject);

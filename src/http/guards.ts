@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Socket } from "node:net";
 import { errorResponse, HttpErrorCodes, jsonResponse, type ApiResponse, type HttpErrorBody } from "./response.js";
 import { ErrorCodes } from "../errors.js";
 
@@ -122,4 +123,34 @@ function statusOf(error: unknown): number | undefined {
   const e = error as { status?: unknown; statusCode?: unknown };
   const status = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : undefined;
   return status !== undefined && Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** What {@link answerClientErrors} needs from a server: Node's `http.Server` has it. */
+export interface ClientErrorSource {
+  /** Node's `clientError` event: a request the HTTP parser could not read. */
+  on(event: "clientError", listener: (error: Error & { code?: string }, socket: Socket) => void): unknown;
+}
+
+/**
+ * Answers requests that Node's HTTP parser refuses (malformed request lines or headers, headers
+ * too large), which never reach a framework, with the JSON error body instead of Node's bare
+ * `400 Bad Request`, then closes the connection.
+ */
+export function answerClientErrors(server: ClientErrorSource): void {
+  server.on("clientError", (error, socket) => {
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      error: { code: ErrorCodes.VALIDATION, message: tooLarge ? "The request headers are too large" : "The request is malformed" },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+        "Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n" +
+        `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
 }
