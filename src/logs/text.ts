@@ -55,6 +55,9 @@ export function foldAsciiCase(value: string): string {
  * case only. The reference every store must agree with.
  */
 export function textMatcher(text: string): (message: string) => boolean {
-  const needle = foldAsciiCase(text);
-  return (message) => foldAsciiCase(message).includes(needle);
+  // One regular expression, no flags: ASCII letters as `[aA]` classes, everything else literal
+  // (the `i` flag would fold beyond ASCII). No copy of the message per test.
+  const source = text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&").replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+  const pattern = new RegExp(source);
+  return (message) => pattern.test(message);
 }
