@@ -8,7 +8,7 @@
  * session or token instead.
  */
 import Koa from "koa";
-import { LogEventHub } from "log-event-hub";
+import { answerClientErrors, LogEventHub } from "log-event-hub";
 import { hubErrors, hubMiddleware } from "./hub-middleware.js";
 
 const hub = new LogEventHub();
@@ -30,6 +30,8 @@ const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, "127.0.0.1", () => {
   console.log(`Listening on http://127.0.0.1:${port}/hub/api/v1/log`);
 });
+// Requests Node's HTTP parser refuses get the JSON error body too.
+answerClientErrors(server);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
