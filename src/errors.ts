@@ -153,6 +153,11 @@ export interface ErrorBody {
     code: ErrorCode;
     /** What went wrong, for humans. */
     message: string;
+    /**
+     * For `VALIDATION` errors about one parameter: its name as the client spelled it
+     * (`time_end` or `end`, `text`). Absent otherwise.
+     */
+    param?: string;
   };
 }
 
@@ -160,12 +165,13 @@ export interface ErrorBody {
 export interface HttpError {
   /** 400, 404, 410, 503 or 500. */
   status: number;
-  /** `{ "error": { "code", "message" } }`. */
+  /** `{ "error": { "code", "message", "param"? } }`. */
   body: ErrorBody;
 }
 
 /**
- * Maps any thrown value to `{ status, body }` for an HTTP response. Unexpected errors become
+ * Maps any thrown value to `{ status, body }` for an HTTP response; a `ValidationError` about one
+ * parameter adds `param` to the body. Unexpected errors become
  * `500 INTERNAL` with a generic message, so no stack trace or SQL ever reaches a client.
  */
 export function toHttpError(error: unknown): HttpError {
@@ -174,7 +180,8 @@ export function toHttpError(error: unknown): HttpError {
     const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "RUNTIME_UNAVAILABLE"
       ? "Internal error"
       : error.message;
-    return { status, body: { error: { code: error.code, message } } };
+    const param = error instanceof ValidationError ? error.param : undefined;
+    return { status, body: { error: { code: error.code, message, ...(param !== undefined && { param }) } } };
   }
   return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: "Internal error" } } };
 }

@@ -17,6 +17,7 @@ import {
 } from "./errors.js";
 import { FeedSignal } from "./events/feed-signal.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
+import { checkCharacters } from "./logs/text.js";
 import {
   checkInteger,
   knownCategories,
@@ -359,9 +360,15 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     return this.store.countLogs(storeFilter);
   }
 
-  /** Removes the matching records (all when no filter); resolves how many were removed. */
+  /**
+   * Removes the matching records and resolves how many were removed. With no filter (or `{}`)
+   * it removes every record; an empty-string field (`{ text: "" }`, `{ category: [""] }`) is
+   * refused, so a form with nothing selected never clears everything by accident.
+   *
+   * @throws ValidationError for a bad or empty filter field, naming it.
+   */
   async clearLogs(filter: LogFilter<LogCategory<C>> = {}): Promise<number> {
-    const storeFilter = normalizeFilter(filter, this.logCategories, this.limits);
+    const storeFilter = normalizeFilter(filter, this.logCategories, this.limits, { refuseEmpty: true });
     await this.ready();
     await this.logBatcher.idle();
     return this.store.clearLogs(storeFilter);
@@ -573,7 +580,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       throw new ValidationError(`"${param}" is longer than ${this.limits.maxUserLength} characters`, param);
     }
     if (user.includes(USER_FORBIDDEN)) throw new ValidationError(`"${param}" must not contain ":"`, param);
-    return user;
+    return checkCharacters(user, param, "singleLine");
   }
 
   private timeOf(time: Date | number | undefined, timeUs: number | undefined): number {
@@ -596,6 +603,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     if (message.length > this.limits.maxMessageLength) {
       throw new ValidationError(`"message" is longer than ${this.limits.maxMessageLength} characters`, "message");
     }
+    checkCharacters(message, "message");
     return { timeUs: this.timeOf(input.time, input.timeUs), level, category, user, message };
   }
 

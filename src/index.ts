@@ -39,8 +39,12 @@ export {
   normalizeCategories,
   knownCategories,
   checkInteger,
+  refuseEmptyFilterParams,
+  LOG_FILTER_PARAMS,
 } from "./query.js";
-export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery } from "./query.js";
+export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery, NormalizeFilterOptions } from "./query.js";
+export { checkCharacters, forbiddenCharacter, foldAsciiCase, textMatcher } from "./logs/text.js";
+export type { TextFieldKind } from "./logs/text.js";
 export { toLogJson } from "./logs/json.js";
 export { formatEventMessage, parseEventMessage, toEventPageJson } from "./events/wire.js";
 export type { EventMessageOptions, ParsedEventMessage } from "./events/wire.js";

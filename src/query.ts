@@ -7,6 +7,7 @@
  */
 import { ValidationError } from "./errors.js";
 import { DEFAULT_LIMITS, type HubLimits } from "./limits.js";
+import { checkCharacters } from "./logs/text.js";
 import {
   BUILTIN_LOG_CATEGORIES,
   LEVELS,
@@ -88,15 +89,24 @@ function optionalInteger(params: QueryParams, name: string, min: number, max: nu
   return raw === undefined ? undefined : integer(raw, name, min, max);
 }
 
+/** A time bound as the client sent it: its value and the name it used (`time_start` or `start`). */
+interface WireBound {
+  value: number;
+  name: string;
+}
+
+/** The largest time bound, in epoch seconds, whose microseconds are still a safe integer. */
+const MAX_EPOCH_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1e6) - 1;
+
 /** Reads a bound that has two accepted names (`time_start` / `start`). */
-function aliased(params: QueryParams, name: string, alias: string): number | undefined {
+function aliased(params: QueryParams, name: string, alias: string): WireBound | undefined {
   const a = single(params, name);
   const b = single(params, alias);
   if (a !== undefined && b !== undefined) {
     throw new ValidationError(`Give either "${name}" or "${alias}", not both`, name);
   }
-  if (a !== undefined) return integer(a, name, 0, Number.MAX_SAFE_INTEGER);
-  if (b !== undefined) return integer(b, alias, 0, Number.MAX_SAFE_INTEGER);
+  if (a !== undefined) return { value: integer(a, name, 0, MAX_EPOCH_SECONDS), name };
+  if (b !== undefined) return { value: integer(b, alias, 0, MAX_EPOCH_SECONDS), name: alias };
   return undefined;
 }
 
@@ -105,43 +115,71 @@ function list(raw: string | undefined): string[] | undefined {
   return raw.split(",");
 }
 
-/** Normalises levels: any case in, upper case out, unknown ones refused. */
-export function normalizeLevels(value: LogFilter["level"], param = "level"): Level[] | undefined {
-  if (value === undefined) return undefined;
-  const values = typeof value === "string" ? [value] : [...value];
-  if (values.length === 0) throw new ValidationError(`"${param}" must name at least one level`, param);
-  return values.map((v) => normalizeLevel(v, param));
+/** Upper-cases ASCII letters only, so look-alikes (`ı`, `ſ`) never turn into ASCII ones. */
+function asciiUpper(value: string): string {
+  return value.replace(/[a-z]+/g, (s) => s.toUpperCase());
 }
 
-/** One level, any case, or a `ValidationError`. */
+/** Lower-cases ASCII letters only. */
+function asciiLower(value: string): string {
+  return value.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/** One value or an array of them, as the typed filters take; anything else is refused. */
+function oneOrMany(value: unknown, param: string, what: string): unknown[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new ValidationError(`"${param}" must name at least one ${what}`, param);
+    return value;
+  }
+  throw new ValidationError(`"${param}" must be a ${what} or an array of them, got ${describe(value)}`, param);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+/**
+ * Normalises levels: `INFO`, `WARN`, `ERROR` in any ASCII case in, upper case out; anything
+ * else (unknown names, look-alikes such as `ınfo`, surrounding spaces) is refused.
+ */
+export function normalizeLevels(value: LogFilter["level"] | unknown, param = "level"): Level[] | undefined {
+  if (value === undefined) return undefined;
+  return oneOrMany(value, param, "level").map((v) => normalizeLevel(v, param));
+}
+
+/** One level, `INFO`, `WARN` or `ERROR` in any ASCII case, or a `ValidationError`. */
 export function normalizeLevel(value: unknown, param = "level"): Level {
-  if (typeof value !== "string") throw new ValidationError(`"${param}" must be a string`, param);
-  const upper = value.trim().toUpperCase();
+  if (typeof value !== "string") throw new ValidationError(`"${param}" must be a string, got ${describe(value)}`, param);
+  const upper = asciiUpper(value);
   if (!(LEVELS as readonly string[]).includes(upper)) {
-    throw new ValidationError(`Unknown level ${JSON.stringify(value)}: expected one of ${LEVELS.join(", ")}`, param);
+    const hint = value.trim() !== value ? " (no spaces around names)" : "";
+    throw new ValidationError(`Unknown level ${JSON.stringify(value)} in "${param}": expected one of ${LEVELS.join(", ")}${hint}`, param);
   }
   return upper as Level;
 }
 
-/** Normalises categories: case-insensitive, unknown ones refused. */
+/** Normalises categories: exact names in any ASCII case; unknown ones refused. */
 export function normalizeCategories(
-  value: LogFilter["category"],
+  value: LogFilter["category"] | unknown,
   known: readonly string[],
   param = "category",
 ): string[] | undefined {
   if (value === undefined) return undefined;
-  const values = typeof value === "string" ? [value] : [...(value as readonly string[])];
-  if (values.length === 0) throw new ValidationError(`"${param}" must name at least one category`, param);
-  return values.map((v) => normalizeCategory(v, known, param));
+  return oneOrMany(value, param, "category").map((v) => normalizeCategory(v, known, param));
 }
 
-/** One category, case-insensitive, or a `ValidationError`. */
+/** One category, in any ASCII case, or a `ValidationError`. */
 export function normalizeCategory(value: unknown, known: readonly string[], param = "category"): string {
-  if (typeof value !== "string") throw new ValidationError(`"${param}" must be a string`, param);
-  const lower = value.trim().toLowerCase();
-  const match = known.find((k) => k.toLowerCase() === lower);
+  if (typeof value !== "string") throw new ValidationError(`"${param}" must be a string, got ${describe(value)}`, param);
+  const lower = asciiLower(value);
+  const match = known.find((k) => asciiLower(k) === lower);
   if (match === undefined) {
-    throw new ValidationError(`Unknown category ${JSON.stringify(value)}: expected one of ${known.join(", ")}`, param);
+    throw new ValidationError(
+      `Unknown category ${JSON.stringify(value)} in "${param}": expected one of ${known.join(", ")}`,
+      param,
+    );
   }
   return match;
 }
@@ -163,10 +201,10 @@ export function parseLogQuery(params: QueryParams, context: ParseContext = {}): 
   const query: ParsedLogQuery = {};
   const timeStart = aliased(params, "time_start", "start");
   const timeEnd = aliased(params, "time_end", "end");
-  if (timeStart !== undefined) query.timeStart = timeStart;
-  if (timeEnd !== undefined) query.timeEnd = timeEnd;
-  if (timeStart && timeEnd && timeStart > timeEnd) {
-    throw new ValidationError("time_start must not be after time_end", "time_start");
+  if (timeStart !== undefined) query.timeStart = timeStart.value;
+  if (timeEnd !== undefined) query.timeEnd = timeEnd.value;
+  if (timeStart?.value && timeEnd?.value && timeStart.value > timeEnd.value) {
+    throw new ValidationError(`"${timeStart.name}" must not be after "${timeEnd.name}"`, timeStart.name);
   }
   const limit = optionalInteger(params, "limit", 1, limits.maxLimit);
   if (limit !== undefined) query.limit = limit;
@@ -175,19 +213,43 @@ export function parseLogQuery(params: QueryParams, context: ParseContext = {}): 
   const beforeId = optionalInteger(params, "before_id", 1, Number.MAX_SAFE_INTEGER);
   if (beforeId !== undefined) query.beforeId = beforeId;
   const user = single(params, "user");
-  if (user !== undefined && user !== "") query.user = user;
+  if (user !== undefined && user !== "") query.user = checkCharacters(user, "user", "singleLine");
   const level = normalizeLevels(list(single(params, "level")));
   if (level) query.level = level;
   const category = normalizeCategories(list(single(params, "category")), known);
   if (category) query.category = category;
   const text = single(params, "text");
-  if (text !== undefined && text !== "") {
-    if (text.length > limits.maxTextLength) {
-      throw new ValidationError(`"text" is longer than ${limits.maxTextLength} characters`, "text");
-    }
-    query.text = text;
-  }
+  if (text !== undefined && text !== "") query.text = checkText(text, "text", limits);
   return query;
+}
+
+/** The filter parameters of the log routes, by their wire names. */
+export const LOG_FILTER_PARAMS: readonly string[] = ["time_start", "start", "time_end", "end", "user", "level", "category", "text"];
+
+/**
+ * Refuses a destructive request whose filter parameter is present but empty
+ * (`DELETE /api/v1/log?category=`): a form with nothing selected must not clear everything.
+ * Call it before {@link parseLogQuery} on requests that delete.
+ *
+ * @throws ValidationError naming the first empty filter parameter.
+ */
+export function refuseEmptyFilterParams(params: QueryParams): void {
+  for (const name of LOG_FILTER_PARAMS) {
+    const values = params instanceof URLSearchParams ? params.getAll(name) : [(params as Record<string, unknown>)[name]].flat();
+    if (values.some((v) => v === "")) {
+      throw new ValidationError(
+        `Parameter "${name}" is empty: name what to clear, or send no filter parameter at all to clear everything`,
+        name,
+      );
+    }
+  }
+}
+
+function checkText(text: string, param: string, limits: HubLimits): string {
+  if (text.length > limits.maxTextLength) {
+    throw new ValidationError(`"${param}" is longer than ${limits.maxTextLength} characters`, param);
+  }
+  return checkCharacters(text, param);
 }
 
 /**
@@ -227,6 +289,7 @@ export function parseWaitQuery(params: QueryParams, context: ParseContext = {}):
   if (id === undefined || id === "" || id.length > 256) {
     throw new ValidationError(`"id" must be a non-empty container id or name`, "id");
   }
+  checkCharacters(id, "id", "singleLine");
   const state = single(params, "state");
   if (state === undefined || !(WAIT_STATES as readonly string[]).includes(state)) {
     throw new ValidationError(`"state" must be one of ${WAIT_STATES.join(", ")}`, "state");
@@ -248,36 +311,59 @@ export function checkInteger(value: unknown, name: string, min: number, max: num
   return value;
 }
 
+/** How {@link normalizeFilter} treats empty strings. */
+export interface NormalizeFilterOptions {
+  /**
+   * Refuse empty-string fields (`{ text: "" }`) instead of ignoring them: set for destructive
+   * calls, where "nothing selected" must not mean "everything".
+   * @default false
+   */
+  refuseEmpty?: boolean;
+}
+
 /** Epoch seconds -> inclusive microsecond bounds; `time_end=T` covers all of second T. */
 export function normalizeFilter(
   filter: LogFilter<string> | undefined,
   known: readonly string[],
   limits: HubLimits,
+  options: NormalizeFilterOptions = {},
 ): StoreLogFilter {
   const out: StoreLogFilter = {};
-  if (!filter) return out;
+  if (filter === undefined) return out;
+  if (filter === null || typeof filter !== "object") {
+    throw new ValidationError(`The filter must be an object, got ${describe(filter)}`);
+  }
   const { timeStart, timeEnd } = filter;
-  if (timeStart !== undefined) checkInteger(timeStart, "timeStart", 0, Number.MAX_SAFE_INTEGER / 1e6);
-  if (timeEnd !== undefined) checkInteger(timeEnd, "timeEnd", 0, Number.MAX_SAFE_INTEGER / 1e6);
+  if (timeStart !== undefined) checkInteger(timeStart, "timeStart", 0, MAX_EPOCH_SECONDS);
+  if (timeEnd !== undefined) checkInteger(timeEnd, "timeEnd", 0, MAX_EPOCH_SECONDS);
   if (timeStart && timeEnd && timeStart > timeEnd) {
-    throw new ValidationError("timeStart must not be after timeEnd", "timeStart");
+    throw new ValidationError(`"timeStart" must not be after "timeEnd"`, "timeStart");
   }
   if (timeStart) out.fromUs = timeStart * 1_000_000;
   if (timeEnd) out.toUs = timeEnd * 1_000_000 + 999_999;
+  const refuseEmpty = (name: string, value: unknown) => {
+    if (options.refuseEmpty && (value === "" || (Array.isArray(value) && value.includes("")))) {
+      throw new ValidationError(
+        `"${name}" is empty: name what to clear, or give no filter at all to clear everything`,
+        name,
+      );
+    }
+  };
   if (filter.user !== undefined) {
-    if (typeof filter.user !== "string") throw new ValidationError(`"user" must be a string`, "user");
-    if (filter.user !== "") out.user = filter.user;
+    if (typeof filter.user !== "string") throw new ValidationError(`"user" must be a string, got ${describe(filter.user)}`, "user");
+    refuseEmpty("user", filter.user);
+    if (filter.user !== "") out.user = checkCharacters(filter.user, "user", "singleLine");
   }
+  refuseEmpty("level", filter.level);
   const levels = normalizeLevels(filter.level);
   if (levels) out.levels = [...new Set(levels)];
+  refuseEmpty("category", filter.category);
   const categories = normalizeCategories(filter.category, known);
   if (categories) out.categories = [...new Set(categories)];
   if (filter.text !== undefined) {
-    if (typeof filter.text !== "string") throw new ValidationError(`"text" must be a string`, "text");
-    if (filter.text.length > limits.maxTextLength) {
-      throw new ValidationError(`"text" is longer than ${limits.maxTextLength} characters`, "text");
-    }
-    if (filter.text !== "") out.text = filter.text;
+    if (typeof filter.text !== "string") throw new ValidationError(`"text" must be a string, got ${describe(filter.text)}`, "text");
+    refuseEmpty("text", filter.text);
+    if (filter.text !== "") out.text = checkText(filter.text, "text", limits);
   }
   return out;
 }

@@ -102,7 +102,16 @@ export interface Store {
 
   /**
    * Records matching the filter, in `order` by id, after `offset`, at most `limit`.
-   * `text` matches literally and case-insensitively: `%`, `_`, `*`, `\` and quotes are plain.
+   *
+   * `text` is the text rule: the message contains `text` as a literal substring after ASCII
+   * case folding, `A`-`Z` equal to `a`-`z` and every other character equal only to itself,
+   * code point by code point (no Unicode case folding, no normalisation, no locale: `k` does
+   * not match the Kelvin sign, `s` not `ſ`, `i` not `İ`, `é` not `É`). `%`, `_`, `*`, `\` and
+   * quotes are plain characters. `textMatcher` (from the package root) is the reference.
+   *
+   * The hub hands a store only strings the character rule allows (no NUL or other C0 control
+   * but tab, line feed and carriage return, no unpaired surrogate; see `checkCharacters`), and a
+   * store must give back exactly the strings it was given.
    */
   queryLogs(query: StoreLogQuery): Promise<LogRecord[]>;
 

@@ -97,11 +97,14 @@ export interface LogFilter<C extends string = string> {
   timeEnd?: number;
   /** Exact user name. */
   user?: string;
-  /** One level or several (any case). */
+  /** One level or several: `INFO`, `WARN`, `ERROR` in any ASCII case. */
   level?: Level | string | readonly (Level | string)[];
   /** One category or several. */
   category?: C | readonly C[];
-  /** Case-insensitive literal substring of the message. */
+  /**
+   * Literal substring of the message, ASCII case-insensitive (`A`-`Z` equal `a`-`z`; every other
+   * character only itself). No NUL or other control character but tab, LF and CR.
+   */
   text?: string;
 }
 
@@ -130,7 +133,7 @@ export interface StoreLogFilter {
   levels?: readonly Level[];
   /** Lower-case categories, any of which matches. */
   categories?: readonly string[];
-  /** Literal substring to match case-insensitively (as given; stores fold case). */
+  /** Literal substring to match, ASCII case-insensitively (as given; stores fold: the text rule of `Store.queryLogs`). */
   text?: string;
 }
 

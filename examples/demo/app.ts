@@ -3,8 +3,18 @@
  * needs around it: a login that sets a session cookie, and container actions.
  */
 import express, { type Request, type Response } from "express";
-import { errorResponse, jsonResponse, ValidationError, type ContainerType, type LogEventHub } from "log-event-hub";
-import { hubRouter, sendApiResponse } from "../express/hub-router.js";
+import {
+  crossOriginWriteResponse,
+  errorResponse,
+  foreignHostResponse,
+  jsonResponse,
+  LOOPBACK_HOSTS,
+  methodNotAllowedResponse,
+  ValidationError,
+  type ContainerType,
+  type LogEventHub,
+} from "log-event-hub";
+import { hubErrorHandler, hubRouter, sendApiResponse } from "../express/hub-router.js";
 import type { ContainerActor, DemoAction } from "./runtime.js";
 import type { Sessions } from "./sessions.js";
 
@@ -15,6 +25,11 @@ export interface DemoAppOptions {
   act: ContainerActor;
   /** Every container action in flight, so shutdown can let them finish writing. */
   inFlight: Set<Promise<unknown>>;
+  /**
+   * Host names (no port) the demo answers to; any other `Host` is refused with 403, so a web
+   * page cannot reach it through DNS rebinding. @default the loopback names
+   */
+  allowedHosts?: readonly string[];
 }
 
 const ACTIONS: readonly DemoAction[] = ["start", "stop", "restart"];
@@ -23,11 +38,19 @@ const TYPES: readonly ContainerType[] = ["lxc", "docker"];
 const ANONYMOUS = "Anonymous";
 
 /** Builds the app. */
-export function createDemoApp({ hub, sessions, act, inFlight }: DemoAppOptions): express.Express {
+export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOOPBACK_HOSTS }: DemoAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
 
   const fail = (res: Response, error: unknown) => void sendApiResponse(res, errorResponse(error));
+
+  // Before anything else: nosniff on every answer, the Host allow-list, no cross-origin writes.
+  app.use((req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    const refused = foreignHostResponse(req.headers.host, allowedHosts) ?? crossOriginWriteResponse(req.method, req.headers);
+    if (refused) return void sendApiResponse(res, refused);
+    next();
+  });
 
   // POST /api/v1/login with `username` (form or JSON): the session cookie for -c cookies.txt.
   app.post("/api/v1/login", express.urlencoded({ extended: false, limit: "4kb" }), express.json({ limit: "4kb" }), (req: Request, res) => {
@@ -62,7 +85,18 @@ export function createDemoApp({ hub, sessions, act, inFlight }: DemoAppOptions):
       .finally(() => inFlight.delete(running));
   });
 
+  // The demo's own routes asked with another method: 405 with Allow, as the API's routes answer.
+  for (const [path, allowed] of [
+    ["/api/v1/login", ["POST"]],
+    ["/api/v1/logout", ["POST"]],
+    ["/api/v1/container/:type/:id/:action", ["PUT"]],
+  ] as const) {
+    app.all(path, (req, res) => void sendApiResponse(res, methodNotAllowedResponse(req.method, req.path, allowed)));
+  }
+
   // Everything else under /api/v1: the hub's API (unknown routes answer a JSON 404).
   app.use(hubRouter(hub, { getUser: (req) => sessions.userOf(req) }));
+  // Errors Express raises itself (bodies, charsets, path decoding) answer JSON, never HTML.
+  app.use(hubErrorHandler());
   return app;
 }

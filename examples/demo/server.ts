@@ -4,12 +4,13 @@
  * runtime when an engine answers, else the simulated one with the seed's containers.
  *
  * Environment: `PORT`, `HOST` (default 127.0.0.1), `DATA_DIR`, `RUNTIME=simulated|docker`,
- * `ACTION_DELAY_MS` (simulated actions, default 300).
+ * `ACTION_DELAY_MS` (simulated actions, default 300), `PUBLIC_HOST` (comma-separated host
+ * names the demo answers to besides the loopback ones).
  */
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { LogEventHub } from "log-event-hub";
+import { answerClientErrors, LogEventHub, LOOPBACK_HOSTS } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { createDemoApp } from "./app.js";
 import { chooseRuntime } from "./runtime.js";
@@ -41,8 +42,14 @@ try {
 await hub.info("system", `Demo started (runtime: ${demoRuntime.kind})`);
 
 const inFlight = new Set<Promise<unknown>>();
-const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight });
+// Loopback names always; a public name only when configured (DNS rebinding gets nothing else).
+const publicHosts = (env.PUBLIC_HOST ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
+const listenHost = host.includes(":") ? `[${host}]` : host; // the address the banner prints
+const allowedHosts = [...new Set([...LOOPBACK_HOSTS, listenHost, ...publicHosts])];
+const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, allowedHosts });
 const server = app.listen(port, host);
+// Requests Node's parser refuses answer the same JSON error body as everything else.
+answerClientErrors(server);
 await new Promise<void>((resolveListen, reject) => {
   server.once("listening", resolveListen);
   server.once("error", reject);

@@ -7,12 +7,14 @@
  * // GET /hub/api/v1/log?limit=5, GET /hub/api/v1/event, ...
  * ```
  */
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import { pipeline } from "node:stream/promises";
 import {
   clientGoneSignal,
   createApiHandler,
+  crossOriginWriteResponse,
   csvReadable,
+  frameworkErrorResponse,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -28,6 +30,12 @@ export interface HubRouterOptions extends ApiHandlerOptions<Request> {
    * (for mounting at `/` beside the host's own routes). @default false
    */
   fallthrough?: boolean;
+  /**
+   * Origins (besides the server's own) from which browsers may send DELETE. Writes from any
+   * other origin are refused with 403 (a request without `Origin`, as curl sends, passes).
+   * @default none
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** The core's view of one request; `signal` is made only if a route asks (long polls, exports). */
@@ -56,10 +64,28 @@ export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestH
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     if (options.fallthrough && !matchApiRoute(path)) return next();
+    const refused = crossOriginWriteResponse(req.method, req.headers, options);
+    if (refused) return void sendApiResponse(res, refused);
     const client = clientGoneSignal(res);
     handle(new ExpressApiRequest(req, path, q < 0 ? "" : url.slice(q + 1), client))
       .then((response) => sendApiResponse(res, response, typeof response.body === "string" ? undefined : client.signal))
       .catch(next);
+  };
+}
+
+/**
+ * The app's last error handler: every error Express or a middleware raises (malformed or
+ * oversized bodies, unknown charsets, bad percent-encoding in a path) answers JSON
+ * (`{"error":{"code","message"}}`, 4xx), never Express's HTML page with a stack trace.
+ *
+ * ```ts
+ * app.use(hubErrorHandler()); // after every route
+ * ```
+ */
+export function hubErrorHandler(): ErrorRequestHandler {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    void sendApiResponse(res, frameworkErrorResponse(error));
   };
 }
 

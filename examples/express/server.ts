@@ -8,22 +8,31 @@
  * session or token instead.
  */
 import express from "express";
-import { LogEventHub } from "log-event-hub";
-import { hubRouter } from "./hub-router.js";
+import { answerClientErrors, LogEventHub } from "log-event-hub";
+import { hubErrorHandler, hubRouter } from "./hub-router.js";
 
 const hub = new LogEventHub();
 await hub.info("system", "Example server started");
 
 const app = express();
+app.disable("x-powered-by");
+app.use((_req, res, next) => {
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  next();
+});
 app.get("/", (_req, res) => {
   res.type("text").send("The activity log is under /hub/api/v1/log\n");
 });
 app.use("/hub", hubRouter(hub, { getUser: (req) => req.get("x-user") }));
+// Last: errors Express raises itself answer JSON, not an HTML page with a stack trace.
+app.use(hubErrorHandler());
 
 const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, "127.0.0.1", () => {
   console.log(`Listening on http://127.0.0.1:${port}/hub/api/v1/log`);
 });
+// Requests Node's HTTP parser refuses get the JSON error body too.
+answerClientErrors(server);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -11,11 +11,14 @@ import type { Context, Middleware } from "koa";
 import {
   clientGoneSignal,
   createApiHandler,
+  crossOriginWriteResponse,
   csvReadable,
+  frameworkErrorResponse,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
   type ApiRequest,
+  type ApiResponse,
   type LazySignal,
 } from "log-event-hub";
 
@@ -28,6 +31,12 @@ export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
    * answering a JSON 404. @default false
    */
   fallthrough?: boolean;
+  /**
+   * Origins (besides the server's own) from which browsers may send DELETE. Writes from any
+   * other origin are refused with 403 (a request without `Origin`, as curl sends, passes).
+   * @default none
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** The core's view of one request; `signal` is made only if a route asks (long polls, exports). */
@@ -57,11 +66,37 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     if (prefix !== "" && full !== prefix && !full.startsWith(`${prefix}/`)) return next();
     const path = full.slice(prefix.length) || "/";
     if (options.fallthrough && !matchApiRoute(path)) return next();
-    const response = await handle(new KoaApiRequest(ctx, path, clientGoneSignal(ctx.res)));
-    ctx.status = response.status;
-    ctx.set(response.headers);
-    // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
-    // (ending the store reads) when the client leaves or the export fails mid-way.
-    ctx.body = typeof response.body === "string" ? response.body : csvReadable(response.body);
+    const response =
+      crossOriginWriteResponse(ctx.method, ctx.req.headers, options) ??
+      (await handle(new KoaApiRequest(ctx, path, clientGoneSignal(ctx.res))));
+    send(ctx, response);
+  };
+}
+
+function send(ctx: Context, response: ApiResponse): void {
+  ctx.status = response.status;
+  // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
+  // (ending the store reads) when the client leaves or the export fails mid-way.
+  ctx.body = typeof response.body === "string" ? response.body : csvReadable(response.body);
+  // After the body, whose setter guesses a type and length: a HEAD answer keeps the GET's.
+  ctx.set(response.headers);
+}
+
+/**
+ * The app's first middleware: every error a later middleware throws answers JSON
+ * (`{"error":{"code","message"}}`) instead of Koa's plain-text default, with no stack trace.
+ *
+ * ```ts
+ * app.use(hubErrors()); // before every other middleware
+ * ```
+ */
+export function hubErrors(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (ctx.headerSent) throw error;
+      send(ctx, frameworkErrorResponse(error));
+    }
   };
 }

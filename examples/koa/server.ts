@@ -8,13 +8,19 @@
  * session or token instead.
  */
 import Koa from "koa";
-import { LogEventHub } from "log-event-hub";
-import { hubMiddleware } from "./hub-middleware.js";
+import { answerClientErrors, LogEventHub } from "log-event-hub";
+import { hubErrors, hubMiddleware } from "./hub-middleware.js";
 
 const hub = new LogEventHub();
 await hub.info("system", "Example server started");
 
 const app = new Koa();
+// First: any error a later middleware throws answers JSON; nosniff on every answer.
+app.use(hubErrors());
+app.use(async (ctx, next) => {
+  ctx.set("X-Content-Type-Options", "nosniff");
+  await next();
+});
 app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.get("x-user") }));
 app.use((ctx) => {
   ctx.body = "The activity log is under /hub/api/v1/log\n";
@@ -24,6 +30,8 @@ const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, "127.0.0.1", () => {
   console.log(`Listening on http://127.0.0.1:${port}/hub/api/v1/log`);
 });
+// Requests Node's HTTP parser refuses get the JSON error body too.
+answerClientErrors(server);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

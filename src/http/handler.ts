@@ -10,7 +10,7 @@ import type { CsvExportOptions } from "../csv/export.js";
 import { ValidationError } from "../errors.js";
 import type { EventMessageOptions } from "../events/wire.js";
 import type { LogEventHub } from "../hub.js";
-import type { ParsedLogQuery, QueryParams } from "../query.js";
+import { refuseEmptyFilterParams, type ParsedLogQuery, type QueryParams } from "../query.js";
 import { EventPageWriter } from "./event-page.js";
 import { LogPageWriter } from "./log-page.js";
 import {
@@ -97,14 +97,17 @@ export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Prom
  * - `GET /api/v1/log`: the seed's JSON array, newest first; every filter of the log query
  *   (`time_start`/`start`, `time_end`/`end`, `limit`, `offset`, `before_id`, `user`, `level`,
  *   `category`, `text`).
- * - `DELETE /api/v1/log`: clears matching records (all without filters); `{ "records": N }`.
+ * - `DELETE /api/v1/log`: clears matching records (all when no filter parameter is sent; a
+ *   filter parameter present but empty, `?category=`, is refused); `{ "records": N }`, how many
+ *   were removed.
  * - `GET /api/v1/log/export`: streamed CSV, oldest first, same filters plus `limit`, with a
  *   dated `Content-Disposition` file name.
  * - `GET /api/v1/event`: `{ index, messages, offset }` for `index`, `limit`, `wait` (seconds of
  *   long poll), as the user from `getUser` sees the feed.
  * - `GET /api/v1/event/wait/{type}/{id}/{state}?duration=`: the container's info object.
  *
- * Errors answer `{ "error": { "code", "message" } }`: 400 bad input, 404 unknown container or
+ * Errors answer `{ "error": { "code", "message", "param"? } }` (`param`: the query parameter
+ * at fault, as sent): 400 bad input, 404 unknown container or
  * route, 405 wrong method, 410 expired cursor, 503 closed hub or unreachable store/runtime,
  * 500 otherwise. The returned promise never rejects.
  *
@@ -134,6 +137,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
   }
 
   async function deleteLog(params: QueryParams): Promise<ApiResponse> {
+    refuseEmptyFilterParams(params);
     const query = hub.parseLogQuery(params);
     refusePaging(query, ["limit", "offset", "before_id"], "clearing");
     const records = await hub.clearLogs(query);
@@ -178,6 +182,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
     const match = matchApiRoute(request.path);
     if (!match) return routeNotFoundResponse(method, request.path);
     if (!match.methods.includes(method)) return methodNotAllowedResponse(method, request.path, match.methods);
+    if (method === "HEAD") return withoutBody(await handleApiRequest(new GetForHead(request)));
     try {
       const params = typeof request.query === "string" ? new URLSearchParams(request.query) : request.query;
       switch (match.route) {
@@ -196,6 +201,30 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
       return response;
     }
   };
+}
+
+/** A HEAD request answered as its GET, keeping the request's lazy `signal` getter. */
+class GetForHead<Native> implements ApiRequest<Native> {
+  readonly method = "GET";
+  constructor(private readonly head: ApiRequest<Native>) {}
+  get path(): string {
+    return this.head.path;
+  }
+  get query(): string | QueryParams {
+    return this.head.query;
+  }
+  get native(): Native | undefined {
+    return this.head.native;
+  }
+  get signal(): AbortSignal | undefined {
+    return this.head.signal;
+  }
+}
+
+/** HEAD: the GET's status and headers, no body; a streamed body is closed unread. */
+async function withoutBody(response: ApiResponse): Promise<ApiResponse> {
+  if (typeof response.body !== "string") await response.body[Symbol.asyncIterator]().return?.();
+  return { ...response, body: "" };
 }
 
 /** Paging parameters have no meaning for clearing (and offsets none for an oldest-first export). */

@@ -27,3 +27,14 @@ export { EventPageWriter } from "./event-page.js";
 export { LogPageWriter } from "./log-page.js";
 export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";
 export { clientGoneSignal, type ClosableResponse, type LazySignal } from "./client-signal.js";
+export {
+  answerClientErrors,
+  crossOriginWriteResponse,
+  foreignHostResponse,
+  frameworkErrorResponse,
+  hostName,
+  LOOPBACK_HOSTS,
+  type ClientErrorSource,
+  type CrossOriginOptions,
+  type RequestHeaders,
+} from "./guards.js";

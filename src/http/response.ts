@@ -28,12 +28,18 @@ export interface ApiResponse {
 export const HttpErrorCodes = {
   /** The route exists but does not answer this method (HTTP 405). */
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+  /** A request refused for where it comes from: a Host not served, a cross-origin write (HTTP 403). */
+  FORBIDDEN: "FORBIDDEN",
+  /** A request body over the size limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** A request body in a content type, charset or encoding the server does not read (HTTP 415). */
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
 } as const;
 
 /** Every code an error body can carry. */
 export type HttpErrorCode = ErrorCode | (typeof HttpErrorCodes)[keyof typeof HttpErrorCodes];
 
-/** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
+/** The JSON body of every error response: `{ "error": { "code", "message", "param"? } }`. */
 export interface HttpErrorBody {
   /** What went wrong. */
   error: {
@@ -41,6 +47,8 @@ export interface HttpErrorBody {
     code: HttpErrorCode;
     /** For humans; never a stack trace, SQL or driver text. */
     message: string;
+    /** The parameter at fault, as the client spelled it, when one is (`VALIDATION` only). */
+    param?: string;
   };
 }
 
@@ -48,7 +56,8 @@ const JSON_TYPE = "application/json; charset=utf-8";
 
 /**
  * A JSON response: compact `JSON.stringify` output (the seed's bytes), `Cache-Control: no-store`
- * (activity data is private and changes; a cached long poll would be wrong), and its length.
+ * (activity data is private and changes; a cached long poll would be wrong),
+ * `X-Content-Type-Options: nosniff` (a browser never runs it as something else), and its length.
  */
 export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
   return jsonTextResponse(status, JSON.stringify(value), headers);
@@ -62,6 +71,7 @@ export function jsonTextResponse(status: number, body: string, headers: Record<s
       "Content-Type": JSON_TYPE,
       "Content-Length": String(Buffer.byteLength(body)),
       "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
       ...headers,
     },
     body,

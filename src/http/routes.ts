@@ -11,7 +11,7 @@ export type ApiRouteName = "log" | "logExport" | "events" | "waitForState";
 export interface ApiRouteMatch {
   /** Which route. */
   route: ApiRouteName;
-  /** The methods the route answers (for `405` and the `Allow` header). */
+  /** The methods the route answers (for `405` and the `Allow` header); `HEAD` wherever `GET` is. */
   methods: readonly string[];
   /** Path parameters, still percent-encoded (`type`, `id`, `state` for `waitForState`). */
   params: Readonly<Record<string, string>>;
@@ -20,9 +20,9 @@ export interface ApiRouteMatch {
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 const FIXED: Readonly<Record<string, { route: ApiRouteName; methods: readonly string[] }>> = {
-  "/api/v1/log": { route: "log", methods: ["GET", "DELETE"] },
-  "/api/v1/log/export": { route: "logExport", methods: ["GET"] },
-  "/api/v1/event": { route: "events", methods: ["GET"] },
+  "/api/v1/log": { route: "log", methods: ["GET", "HEAD", "DELETE"] },
+  "/api/v1/log/export": { route: "logExport", methods: ["GET", "HEAD"] },
+  "/api/v1/event": { route: "events", methods: ["GET", "HEAD"] },
 };
 
 const WAIT_PREFIX = "/api/v1/event/wait/";
@@ -35,7 +35,7 @@ const WAIT_PREFIX = "/api/v1/event/wait/";
  * @example
  * ```ts
  * matchApiRoute("/api/v1/event/wait/lxc/utest/stopped");
- * // { route: "waitForState", methods: ["GET"], params: { type: "lxc", id: "utest", state: "stopped" } }
+ * // { route: "waitForState", methods: ["GET", "HEAD"], params: { type: "lxc", id: "utest", state: "stopped" } }
  * ```
  */
 export function matchApiRoute(path: string): ApiRouteMatch | undefined {
@@ -46,5 +46,5 @@ export function matchApiRoute(path: string): ApiRouteMatch | undefined {
   const segments = trimmed.slice(WAIT_PREFIX.length).split("/");
   if (segments.length !== 3 || segments.some((s) => s === "")) return undefined;
   const [type, id, state] = segments as [string, string, string];
-  return { route: "waitForState", methods: ["GET"], params: { type, id, state } };
+  return { route: "waitForState", methods: ["GET", "HEAD"], params: { type, id, state } };
 }

@@ -74,8 +74,18 @@ function matches(r: LogRecord, f: LogFilter): boolean {
     (f.user === undefined || r.user === f.user) &&
     (levels === undefined || levels.includes(r.level)) &&
     (categories === undefined || categories.includes(r.category)) &&
-    (f.text === undefined || r.message.toLowerCase().includes(f.text.toLowerCase()))
+    (f.text === undefined || asciiFold(r.message).includes(asciiFold(f.text)))
   );
+}
+
+/** The text rule's folding, written out: only A-Z and a-z are equal to each other. */
+function asciiFold(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : ch;
+  }
+  return out;
 }
 
 const ids = (records: readonly { id: number }[]) => records.map((r) => r.id);
@@ -253,18 +263,95 @@ export function runStoreConformance(name: string, makeStore: StoreFactory, optio
         ".", "a.c", ".^$+?()[]{}|", "()", "[]", "|", "$", "^", "?", "+", "{}", "Ab", "aB", "AB", "x", "%_", "''", "\\%",
       ];
       for (const text of needles) {
-        const expected = ids(all.filter((r) => r.message.toLowerCase().includes(text.toLowerCase()))).reverse();
+        const expected = ids(all.filter((r) => asciiFold(r.message).includes(asciiFold(text)))).reverse();
         expect(ids(await hub.queryLogs({ text, limit: 100 })), text).toEqual(expected);
         expect(await hub.countLogs({ text }), text).toBe(expected.length);
       }
     });
 
-    test("query: text is case-insensitive beyond ASCII", async () => {
+    test("query: text folds ASCII case only, identically in every store", async () => {
       const { hub } = await makeHub();
-      const r = await hub.info("system", "École créée à Zürich");
-      for (const text of ["école", "ÉCOLE", "zürich", "ZÜRICH", "É", "ü", "ÉE"]) {
-        expect(ids(await hub.queryLogs({ text })), text).toEqual([r.id]);
+      const ecole = await hub.info("system", "École créée à Zürich");
+      const kelvin = await hub.info("system", "5 \u212A cold"); // KELVIN SIGN, not K
+      const longS = await hub.info("system", "Maſs ſtop"); // LATIN SMALL LETTER LONG S
+      const dotted = await hub.info("system", "İstanbul İi"); // CAPITAL I WITH DOT ABOVE
+      const plain = await hub.info("system", "kilo STOP istanbul");
+      const cases: [string, number[]][] = [
+        ["école", []], // É is not é: only ASCII letters fold
+        ["École", [ecole.id]],
+        ["ZÜRICH", []],
+        ["zürich", [ecole.id]],
+        ["Zürich", [ecole.id]],
+        ["k", [plain.id]], // the Kelvin sign is not k
+        ["\u212A", [kelvin.id]],
+        ["\u212A COLD", [kelvin.id]],
+        ["stop", [plain.id]], // ſ is not s
+        ["ſtop", [longS.id]],
+        ["ſTOP", [longS.id]],
+        ["istanbul", [plain.id]], // İ is not i
+        ["İSTANBUL", [dotted.id]],
+        ["İi", [dotted.id]],
+        ["İI", [dotted.id]],
+      ];
+      for (const [text, expected] of cases) {
+        expect(ids(await hub.queryLogs({ text })), text).toEqual([...expected].reverse());
+        expect(await hub.countLogs({ text }), text).toBe(expected.length);
       }
+    });
+
+    test("input: NUL and other control characters are refused in records and filters", async () => {
+      const { hub } = await makeHub();
+      const kept = await hub.info("system", "line one\nline\ttwo\r\n");
+      expect((await hub.queryLogs({ text: "one\nline\tt" }))[0]?.id).toBe(kept.id);
+      const refused = (param: string) => expect.objectContaining({ code: "VALIDATION", param });
+      for (const bad of ["\0", "a\0b", "\u0001", "\u001b[31m", "\u000b", "\ud800", "x\udc00"]) {
+        await expect(hub.info("system", bad), JSON.stringify(bad)).rejects.toEqual(refused("message"));
+        await expect(hub.info("system", "ok", `al${bad}ice`), JSON.stringify(bad)).rejects.toEqual(refused("user"));
+        await expect(hub.queryLogs({ text: bad }), JSON.stringify(bad)).rejects.toEqual(refused("text"));
+        await expect(hub.countLogs({ text: bad }), JSON.stringify(bad)).rejects.toEqual(refused("text"));
+        await expect(hub.clearLogs({ text: bad }), JSON.stringify(bad)).rejects.toEqual(refused("text"));
+        await expect(hub.clearLogs({ user: bad }), JSON.stringify(bad)).rejects.toEqual(refused("user"));
+        await expect(hub.clearLogs({ level: bad }), JSON.stringify(bad)).rejects.toEqual(refused("level"));
+        await expect(hub.clearLogs({ category: bad as "system" }), JSON.stringify(bad)).rejects.toEqual(refused("category"));
+      }
+      await expect(hub.info("system", "ok", "tab\tuser")).rejects.toEqual(refused("user"));
+      expect(ids(await hub.queryLogs())).toEqual([kept.id]);
+    });
+
+    test("clear: an empty-string filter field is refused and nothing is removed", async () => {
+      const { hub } = await makeHub();
+      await seed(hub, 5);
+      const refused = (param: string) => expect.objectContaining({ code: "VALIDATION", param });
+      await expect(hub.clearLogs({ text: "" })).rejects.toEqual(refused("text"));
+      await expect(hub.clearLogs({ user: "" })).rejects.toEqual(refused("user"));
+      await expect(hub.clearLogs({ level: "" })).rejects.toEqual(refused("level"));
+      await expect(hub.clearLogs({ level: [] })).rejects.toEqual(refused("level"));
+      await expect(hub.clearLogs({ category: "" as "system" })).rejects.toEqual(refused("category"));
+      await expect(hub.clearLogs({ category: [] })).rejects.toEqual(refused("category"));
+      expect(await hub.countLogs()).toBe(5);
+      expect(await hub.clearLogs({})).toBe(5);
+    });
+
+    test("input: levels match INFO, WARN, ERROR in ASCII case only; non-strings are refused", async () => {
+      const { hub } = await makeHub();
+      const rec = await hub.log({ level: "wArN", category: "system", user: "system", message: "m" });
+      expect(rec.level).toBe("WARN");
+      expect(ids(await hub.queryLogs({ level: ["warn", "Error"] }))).toEqual([rec.id]);
+      const refused = (param: string) => expect.objectContaining({ code: "VALIDATION", param });
+      for (const level of ["ınfo", "İNFO", " WARN", "WARN ", "ＷＡＲＮ", "warn\u0000"]) {
+        await expect(hub.queryLogs({ level }), level).rejects.toEqual(refused("level"));
+        await expect(hub.log({ level, category: "system", user: "system", message: "m" }), level).rejects.toEqual(refused("level"));
+      }
+      for (const bad of [1, null, {}, true, [2]] as unknown[]) {
+        await expect(hub.queryLogs({ level: bad as string }), String(bad)).rejects.toEqual(refused("level"));
+        await expect(hub.queryLogs({ category: bad as "system" }), String(bad)).rejects.toEqual(refused("category"));
+        await expect(hub.countLogs({ user: bad as string }), String(bad)).rejects.toEqual(refused("user"));
+        await expect(hub.countLogs({ text: bad as string }), String(bad)).rejects.toEqual(refused("text"));
+      }
+      // Category names fold ASCII case only too (K is the Kelvin sign).
+      await expect(hub.queryLogs({ category: "ba\u212Aup" as "backup" })).rejects.toEqual(refused("category"));
+      expect(await hub.countLogs({ category: "BACKUP" as "backup" })).toBe(0);
+      expect(await hub.countLogs()).toBe(1);
     });
 
     // -----------------------------------------------------------------------------------------

@@ -28,8 +28,14 @@ describe("errors", () => {
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toBe(code);
       expect(httpStatusOf(error)).toBe(status);
-      expect(toHttpError(error)).toEqual({ status, body: { error: { code, message: error.message } } });
+      const param = error instanceof ValidationError ? { param: error.param } : {};
+      expect(toHttpError(error)).toEqual({ status, body: { error: { code, message: error.message, ...param } } });
     }
+  });
+
+  it("name the parameter at fault only when there is one", () => {
+    expect(toHttpError(new ValidationError("bad", "time_end")).body.error.param).toBe("time_end");
+    expect("param" in toHttpError(new ValidationError("bad")).body.error).toBe(false);
   });
 
   it("hide unexpected errors behind a generic 500", () => {

@@ -79,12 +79,47 @@ describe("parseLogQuery", () => {
     ["end=1.5", "end"],
     ["before_id=0", "before_id"],
     [`text=${"x".repeat(1025)}`, "text"],
+    // Control characters no store can keep, named as sent.
+    ["text=%00", "text"],
+    ["text=a%00b", "text"],
+    ["text=%1B%5B31m", "text"],
+    ["user=al%00ice", "user"],
+    ["user=al%0Aice", "user"],
+    ["level=INFO%00", "level"],
+    ["category=system%00", "category"],
+    // Levels: ASCII case variants only; no look-alikes, no spaces.
+    ["level=%C4%B1nfo", "level"], // dotless i
+    ["level=WARN,%20ERROR", "level"],
+    ["level=%20WARN", "level"],
+    ["category=bac%E2%84%AAup", "category"], // Kelvin sign
+    // Time bounds are named as the client spelled them, even past the typed API's range.
+    ["time_end=9007199254740991", "time_end"],
+    ["end=9007199254740991", "end"],
+    ["start=9007199254740991", "start"],
+    ["start=20&end=10", "start"],
   ];
   for (const [query, param] of bad) {
     it(`refuses ${query.length > 40 ? `${query.slice(0, 40)}…` : query}`, () => {
       rejects(() => parseLogQuery(new URLSearchParams(query)), param);
     });
   }
+
+  it("refuses unpaired surrogates from a record (they cannot be stored as UTF-8)", () => {
+    rejects(() => parseLogQuery({ text: "a\ud800" }), "text");
+    rejects(() => parseLogQuery({ user: "\udc00b" }), "user");
+  });
+
+  it("names the wire parameter in the message too", () => {
+    expect(() => parseLogQuery(new URLSearchParams("start=20&end=10"))).toThrow(/"start" must not be after "end"/);
+    expect(() => parseLogQuery(new URLSearchParams("end=99999999999999"))).toThrow(/"end"/);
+    expect(() => parseLogQuery(new URLSearchParams("level=WARN,%20ERROR"))).toThrow(/no spaces/);
+  });
+
+  it("accepts tab, line feed and carriage return in text, and any printable Unicode", () => {
+    expect(parseLogQuery({ text: "a\tb\r\nc" }).text).toBe("a\tb\r\nc");
+    expect(parseLogQuery({ text: "\u{1F600}e\u0301 %_*\\'\"" }).text).toBe("\u{1F600}e\u0301 %_*\\'\"");
+    expect(parseLogQuery({ level: "wArN,error" }).level).toEqual(["WARN", "ERROR"]);
+  });
 
   it("refuses a limit above a configured maximum", () => {
     rejects(() => parseLogQuery({ limit: "51" }, { limits: { maxLimit: 50 } }), "limit");

@@ -81,7 +81,15 @@ function expectError(reply: Reply, status: number, code: string) {
   expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
   const body = reply.json as { error: Record<string, unknown> };
   expect(Object.keys(body)).toEqual(["error"]);
-  expect(Object.keys(body.error)).toEqual(["code", "message"]);
+  // `param` names the parameter at fault (as the client spelled it), when one is.
+  const keys = Object.keys(body.error);
+  expect(keys.slice(0, 2)).toEqual(["code", "message"]);
+  if (keys.length > 2) {
+    expect(keys).toEqual(["code", "message", "param"]);
+    expect(code).toBe("VALIDATION");
+    expect(typeof body.error.param).toBe("string");
+  }
+  expect(reply.headers.get("x-content-type-options")).toBe("nosniff");
   expect(typeof body.error.message).toBe("string");
   expect(reply.text).not.toMatch(/\n\s+at |\.ts:\d+|SELECT|node_modules/);
 }
@@ -275,10 +283,10 @@ describe.each(adapters)("HTTP API through the $name adapter", (adapter) => {
     expectError(await request(`${api.base}/api/v1/event/wait/lxc/utest`), 404, "NOT_FOUND");
     const post = await request(`${api.base}/api/v1/log`, { method: "POST" });
     expectError(post, 405, "METHOD_NOT_ALLOWED");
-    expect(post.headers.get("allow")).toBe("GET, DELETE");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
     const put = await request(`${api.base}/api/v1/event`, { method: "PUT" });
     expectError(put, 405, "METHOD_NOT_ALLOWED");
-    expect(put.headers.get("allow")).toBe("GET");
+    expect(put.headers.get("allow")).toBe("GET, HEAD");
     expect((await request(api.hostRoute)).text).toBe("host");
     // The API answers only under its mount point.
     expect((await request(api.base.replace("/hub", "") + "/api/v1/log")).status).toBe(404);

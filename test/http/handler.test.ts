@@ -60,7 +60,7 @@ describe("createApiHandler", () => {
     expect(matchApiRoute("/api/v1/event")?.route).toBe("events");
     expect(matchApiRoute("/api/v1/event/wait/lxc/utest/stopped")).toEqual({
       route: "waitForState",
-      methods: ["GET"],
+      methods: ["GET", "HEAD"],
       params: { type: "lxc", id: "utest", state: "stopped" },
     });
     for (const path of ["/", "/api/v1", "/api/v1/logs", "/api/v1/event/wait/lxc/utest", "/api/v1/event/wait/lxc//running", "/api/v1/event/wait/a/b/c/d"]) {

@@ -7,8 +7,8 @@ import Koa from "koa";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ApiHandlerOptions, ApiHub } from "log-event-hub";
-import { hubRouter } from "../../examples/express/hub-router.js";
-import { hubMiddleware } from "../../examples/koa/hub-middleware.js";
+import { hubErrorHandler, hubRouter } from "../../examples/express/hub-router.js";
+import { hubErrors, hubMiddleware } from "../../examples/koa/hub-middleware.js";
 
 /** The API's mount point in every test server. */
 export const PREFIX = "/hub";
@@ -63,6 +63,7 @@ export const adapters: Adapter[] = [
         res.send("host");
       });
       app.use(PREFIX, hubRouter(hub, { ...options, getUser: (req) => header(req.headers["x-user"]) }));
+      app.use(hubErrorHandler());
       return listen(createServer(app));
     },
   },
@@ -70,6 +71,7 @@ export const adapters: Adapter[] = [
     name: "koa",
     start(hub, options = {}) {
       const app = new Koa();
+      app.use(hubErrors());
       app.use(hubMiddleware(hub, { ...options, prefix: PREFIX, getUser: (ctx) => header(ctx.req.headers["x-user"]) }));
       app.use((ctx) => {
         if (ctx.path === "/host") ctx.body = "host";

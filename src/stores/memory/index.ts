@@ -8,7 +8,7 @@ import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRea
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import { toLogRecord } from "../../logs/record.js";
-import { literalTextPattern } from "../../logs/text.js";
+import { textMatcher } from "../../logs/text.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -94,14 +94,14 @@ function compileFilter(filter: StoreLogFilter): (record: LogRecord) => boolean {
   const { fromUs, toUs, user, levels, categories, text } = filter;
   const levelSet = levels ? new Set<string>(levels) : undefined;
   const categorySet = categories ? new Set(categories) : undefined;
-  const pattern = text !== undefined ? literalTextPattern(text) : undefined;
+  const containsText = text !== undefined ? textMatcher(text) : undefined;
   return (r) =>
     (fromUs === undefined || r.timeUs >= fromUs) &&
     (toUs === undefined || r.timeUs <= toUs) &&
     (user === undefined || r.user === user) &&
     (levelSet === undefined || levelSet.has(r.level)) &&
     (categorySet === undefined || categorySet.has(r.category)) &&
-    (pattern === undefined || pattern.test(r.message));
+    (containsText === undefined || containsText(r.message));
 }
 
 /** The in-memory store. Synchronous inside; every method resolves on the same tick's microtask. */

@@ -28,7 +28,7 @@ import { ALL_USERS } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
 import { sqlCount } from "../sql.js";
-import { whereClause } from "./filter.js";
+import { type TextClauseOptions, whereClause } from "./filter.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
 
@@ -194,6 +194,7 @@ export class PostgresStore implements Store {
   private readonly clients = new Set<PgPoolClientLike>();
   private closed = false;
   private trigram = false;
+  private text: TextClauseOptions = {};
 
   /**
    * @param options A connection string, or {@link PostgresStoreOptions}.
@@ -268,6 +269,10 @@ export class PostgresStore implements Store {
     }
     const result = await migrate(this.pool, this.names, { trigram: o.trigramIndex ?? true });
     this.trigram = result.trigram;
+    // ILIKE may narrow text candidates only where lower() folds ASCII like the text rule, per
+    // character (not in Turkish locales, nor with ICU's context-dependent final sigma).
+    const probe = await this.pool.query("SELECT lower('IΣ') = 'iσ' AS ok");
+    this.text = { ilikePrefilter: probe.rows[0]?.ok === true };
     if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
     if (this.watchers.size > 0) this.startListener();
   }
@@ -319,7 +324,7 @@ export class PostgresStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
-    const where = whereClause(query);
+    const where = whereClause(query, this.text);
     // Limit and offset are checked integers written into the SQL (no OFFSET when 0): fewer
     // parameters to bind, and the plan sees the page size as a constant.
     const limit = sqlCount(query.limit, "limit", 1);
@@ -334,13 +339,13 @@ export class PostgresStore implements Store {
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
-    const where = whereClause(filter);
+    const where = whereClause(filter, this.text);
     const { rows } = await this.run("count log records", `SELECT count(*) AS n FROM ${this.names.logs} ${where.sql}`, where.params);
     return num(rows[0]?.n ?? 0);
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
-    const where = whereClause(filter);
+    const where = whereClause(filter, this.text);
     const result = await this.run("clear log records", `DELETE FROM ${this.names.logs} ${where.sql}`, where.params);
     return result.rowCount ?? 0;
   }

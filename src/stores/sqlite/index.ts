@@ -7,7 +7,8 @@
  * - Schema versioned (`hub_schema_version`) and migrated on open; a foreign, corrupt or newer
  *   file is refused with `IncompatibleStoreError` and never written to.
  * - Ids and event indexes come from `AUTOINCREMENT`: never reused, even after clearing.
- * - `text` uses an FTS5 trigram index for three characters or more, an escaped `LIKE` below.
+ * - `text` uses an FTS5 trigram index for three characters or more to find candidates, and an
+ *   escaped `LIKE` (ASCII case folding, the text rule) to decide.
  *
  * @module
  */
@@ -16,7 +17,6 @@ import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } 
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds, systemClock } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
-import { literalTextPattern } from "../../logs/text.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import {
@@ -26,7 +26,7 @@ import {
   type SqliteStatementLike,
 } from "./driver.js";
 import { inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
-import { CONTAINS_FUNCTION, countShape, deleteShape, type IdRange, selectShape, type ShapeContext } from "./sql.js";
+import { countShape, deleteShape, type IdRange, selectShape, type ShapeContext } from "./sql.js";
 
 export type {
   SqliteDatabaseLike,
@@ -149,7 +149,6 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly statements = new Map<string, SqliteStatementLike>();
   private readonly rawStatements = new Map<string, SqliteStatementLike>();
-  private containsCache: { needle: string; pattern: RegExp } | undefined;
 
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
@@ -198,8 +197,6 @@ export class SqliteStore implements Store {
         if (version < SCHEMA_VERSION) migrate(db as SqliteDatabaseLike, version, systemClock.nowUs());
       });
       upgrade.immediate();
-      db.function(CONTAINS_FUNCTION, { deterministic: true }, ((message: string, needle: string) =>
-        this.containsFolded(message, needle) ? 1 : 0) as (...args: never[]) => unknown);
     } catch (error) {
       if (this.ownsDatabase) db.close();
       throw translate(error);
@@ -451,14 +448,6 @@ export class SqliteStore implements Store {
     this.stmt(
       "UPDATE hub_meta SET value = 1 WHERE key = 'logs_time_ordered' AND NOT EXISTS (SELECT 1 FROM log_records)",
     ).run();
-  }
-
-  /** Unicode case-insensitive literal substring test, the same pattern the memory store uses. */
-  private containsFolded(message: string, needle: string): boolean {
-    if (this.containsCache?.needle !== needle) {
-      this.containsCache = { needle, pattern: literalTextPattern(needle) };
-    }
-    return this.containsCache.pattern.test(message);
   }
 }
 

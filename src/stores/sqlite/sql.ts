@@ -31,9 +31,6 @@ export interface ShapeContext {
 
 const COLUMNS = "l.id, l.time_us, l.level, l.category, l.user, l.message";
 
-/** Name of the JS function used for short non-ASCII `text` (Unicode case folding). */
-export const CONTAINS_FUNCTION = "leh_contains";
-
 /** The shortest `text` the trigram index can answer (in code points). */
 export const TRIGRAM_MIN = 3;
 
@@ -115,15 +112,11 @@ function residual(
     where.push(`${time} <= ?`);
     params.push(filter.toUs);
   }
-  if (filter.text !== undefined && skip.kind !== "fts") {
-    // LIKE folds ASCII only; a short needle with other letters goes through a JS function.
-    if (/^[\x00-\x7f]*$/.test(filter.text)) {
-      where.push("l.message LIKE ? ESCAPE '\\'");
-      params.push(likePattern(filter.text));
-    } else {
-      where.push(`${CONTAINS_FUNCTION}(l.message, ?)`);
-      params.push(filter.text);
-    }
+  if (filter.text !== undefined) {
+    // LIKE folds ASCII case only: exactly the text rule. Behind the trigram index (which folds
+    // more) it re-checks each candidate, so both paths answer the same.
+    where.push("l.message LIKE ? ESCAPE '\\'");
+    params.push(likePattern(filter.text));
   }
   return { sql: where.length ? where.join(" AND ") : "1", params };
 }
