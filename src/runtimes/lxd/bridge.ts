@@ -16,6 +16,11 @@ export interface LxdBridgeOptions {
   project?: string;
   /** Called when writing to the hub fails (the bridge carries on with the next event). */
   onError?: (error: unknown) => void;
+  /**
+   * Return `true` to leave an event out: the echo of an action the host recorded itself with
+   * the acting user's name (`reportContainerAction`), for example.
+   */
+  skip?: (event: LxdLifecycleEvent, action: ContainerAction) => boolean;
 }
 
 /** Anything that hands out LXD lifecycle events: an {@link LxdRuntime}. */
@@ -65,6 +70,7 @@ export function bridgeLxdEvents(source: LxdEventSource, hub: ActivitySink, optio
     if (action === last.get(name) && (action === "stop" || action === "destroy")) return;
     if (action === "destroy") last.delete(name);
     else last.set(name, action);
+    if (options.skip?.(event, action)) return;
     queue = queue.then(async () => {
       if (stopped) return;
       try {
