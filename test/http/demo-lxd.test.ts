@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findLxd, lxc, root, until } from "../helpers/lxd.js";
+import { findLxd, lxc, root, until, withDaemonLock } from "../helpers/lxd.js";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { LxdRuntime } from "log-event-hub/lxd";
@@ -27,7 +27,8 @@ describe.skipIf(!socketPath && !process.env.CI)("the demo with RUNTIME=lxd", () 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("serves the seed's curl flow on the real utest container, with CLI actions by system", async () => {
+  // The lock: another test file may be restarting the daemon.
+  it("serves the seed's curl flow on the real utest container, with CLI actions by system", () => withDaemonLock(async () => {
     if (!socketPath) throw new Error("CI requires an LXD daemon: run scripts/setup-lxd.sh first");
     const lxd = new LxdRuntime({ socketPath });
     if ((await lxd.inspect("lxc", "utest"))?.state !== "stopped") await lxd.stop("lxc", "utest", { force: true });
@@ -85,5 +86,5 @@ describe.skipIf(!socketPath && !process.env.CI)("the demo with RUNTIME=lxd", () 
     } finally {
       await hub.close();
     }
-  }, 60_000);
+  }), 120_000);
 });

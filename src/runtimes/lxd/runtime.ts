@@ -90,6 +90,10 @@ const STATE_AFTER: Record<string, ContainerInfo["state"] | null> = {
 };
 
 const MAX_SAMPLES = 4096;
+/** How often watchers are told to re-check an instance while an operation on it runs, ms. */
+const OPERATION_RECHECK_MS = 25;
+/** The longest an operation keeps those re-checks going (a lost final event ends them), ms. */
+const OPERATION_RECHECK_LIMIT_MS = 60_000;
 
 /**
  * Maps LXD's instance status to the seed's state: `Running` is `running`, `Stopped`
@@ -138,6 +142,8 @@ export class LxdRuntime implements ContainerRuntime {
   private readonly samples = new Map<string, CpuSample>();
   private readonly changeListeners = new Set<(change: ContainerChange) => void>();
   private unsubscribeChanges: (() => void) | undefined;
+  /** Instances with an operation under way: re-checked every {@link OPERATION_RECHECK_MS}. */
+  private readonly busy = new Map<string, { timer: ReturnType<typeof setInterval>; until: number }>();
   private resyncing = false;
   private resyncAgain = false;
   private closed = false;
@@ -154,6 +160,7 @@ export class LxdRuntime implements ContainerRuntime {
       onError: (error) => this.client.log(`LXD event stream on ${this.client.socketPath}: ${error.message}`, error),
       onOpen: () => this.resync(),
       onAttemptFailed: () => this.resync(),
+      onOperation: (instances, status) => this.onOperation(instances, status),
     });
   }
 
@@ -238,6 +245,7 @@ export class LxdRuntime implements ContainerRuntime {
       if (!this.changeListeners.delete(listener) || this.changeListeners.size > 0) return;
       const off = this.unsubscribeChanges;
       this.unsubscribeChanges = undefined;
+      this.clearBusy();
       off?.();
     };
   }
@@ -267,6 +275,7 @@ export class LxdRuntime implements ContainerRuntime {
     this.closed = true;
     this.changeListeners.clear();
     this.unsubscribeChanges = undefined;
+    this.clearBusy();
     this.stream.close();
     this.client.close();
     this.samples.clear();
@@ -312,6 +321,46 @@ export class LxdRuntime implements ContainerRuntime {
     if (event.action === "instance-renamed" && typeof oldName === "string") changes.push({ type: "lxc", id: oldName, name: oldName, action: event.action });
     if (event.action === "instance-deleted" || event.action === "instance-renamed") this.samples.delete(name);
     for (const change of changes) this.emit(change);
+  }
+
+  /**
+   * LXD reports a stop's lifecycle event only after its cleanup, most of a second after the
+   * instance reads `Stopped`. While an operation on an instance runs, watchers are told every
+   * {@link OPERATION_RECHECK_MS} that it may have changed, so a wait sees the new state as soon
+   * as LXD's state endpoint shows it.
+   */
+  private onOperation(instances: string[], status: string): void {
+    if (this.changeListeners.size === 0 || this.closed) return;
+    const running = status === "Running" || status === "Pending";
+    for (const name of instances) {
+      const current = this.busy.get(name);
+      if (!running) {
+        if (current) clearInterval(current.timer);
+        this.busy.delete(name);
+      } else if (current) {
+        current.until = Date.now() + OPERATION_RECHECK_LIMIT_MS;
+      } else {
+        const entry = {
+          until: Date.now() + OPERATION_RECHECK_LIMIT_MS,
+          timer: setInterval(() => {
+            if (Date.now() > entry.until) {
+              clearInterval(entry.timer);
+              if (this.busy.get(name) === entry) this.busy.delete(name);
+              return;
+            }
+            this.emit({ type: "lxc", id: name, name, action: "operation" });
+          }, OPERATION_RECHECK_MS),
+        };
+        entry.timer.unref?.();
+        this.busy.set(name, entry);
+      }
+      this.emit({ type: "lxc", id: name, name, action: "operation" });
+    }
+  }
+
+  private clearBusy(): void {
+    for (const { timer } of this.busy.values()) clearInterval(timer);
+    this.busy.clear();
   }
 
   private emit(change: ContainerChange): void {
