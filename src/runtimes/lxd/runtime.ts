@@ -251,7 +251,8 @@ export class LxdRuntime implements ContainerRuntime {
       info.rx += net.counters?.bytes_received ?? 0;
       info.tx += net.counters?.bytes_sent ?? 0;
     }
-    info.cpu = await this.cpuPercent(instance.name, stateBody);
+    // Transitional states (stopping, ...) skip the sampling: a wait is watching them closely.
+    if (state === "running" && (stateBody.pid ?? 0) > 0) info.cpu = await this.cpuPercent(instance.name, stateBody);
     return info;
   }
 
