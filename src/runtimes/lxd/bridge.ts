@@ -28,7 +28,10 @@ export interface LxdEventSource {
   /** Subscribes to lifecycle events; returns the unsubscribe function. */
   events(listener: (event: LxdLifecycleEvent) => void): () => void;
   /** The project the source is scoped to, when it has one. */
-  readonly client?: { readonly project: string };
+  readonly client?: {
+    /** The LXD project. */
+    readonly project: string;
+  };
 }
 
 /**

@@ -23,7 +23,14 @@ export interface LxdLifecycleEvent {
   /** When LXD says it happened, epoch milliseconds (the fraction carries microseconds). */
   time: number;
   /** Who asked, when LXD says (`username` is the unix user over the socket). */
-  requestor?: { username?: string; protocol?: string; address?: string };
+  requestor?: {
+    /** The user LXD authenticated (the unix user over the socket). */
+    username?: string;
+    /** `unix`, `tls`, ... */
+    protocol?: string;
+    /** Where the request came from (`@` over the unix socket). */
+    address?: string;
+  };
   /** Extra details (`old_name` of a rename, a stop's `action`, ...). */
   context: Record<string, unknown>;
 }
