@@ -33,7 +33,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -57,6 +57,9 @@ if (!err || err.code !== "MISSING_DEPENDENCY" || !/better-sqlite3/.test(err.mess
 const { PostgresStore } = m1;
 const perr = await new PostgresStore({ connectionString: "postgres://127.0.0.1:1/x" }).open().then(() => null, (e) => e);
 if (!perr || perr.code !== "MISSING_DEPENDENCY" || !/\\bpg\\b/.test(perr.message)) throw new Error("expected MISSING_DEPENDENCY for pg, got " + perr);
+const werr = await m4.loadWebSocket().then(() => null, (e) => e);
+if (!werr || werr.code !== "MISSING_DEPENDENCY" || !/npm install ws/.test(werr.message)) throw new Error("expected MISSING_DEPENDENCY for ws, got " + werr);
+if (typeof core.CompositeRuntime !== "function") throw new Error("CompositeRuntime missing from the root");
 console.log("bare ESM ok");
 `,
   );
@@ -66,8 +69,8 @@ console.log("bare ESM ok");
 const core = require("log-event-hub");
 ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
-for (const m of [m0, m1, m2, m3]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
-const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\//.test(p));
+for (const m of [m0, m1, m2, m3, m4]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
 (async () => {
   const hub = new core.LogEventHub();
@@ -93,6 +96,11 @@ import { SqliteStore } from "log-event-hub/sqlite";
 import { PostgresStore } from "log-event-hub/postgres";
 import { DockerRuntime } from "log-event-hub/docker";
 import { SimulatedRuntime } from "log-event-hub/testing";
+import { LxdRuntime, bridgeLxdEvents } from "log-event-hub/lxd";
+import { CompositeRuntime } from "log-event-hub";
+const lxd = new LxdRuntime();
+const composite = new CompositeRuntime({ lxc: lxd, docker: new SimulatedRuntime() });
+void bridgeLxdEvents; void composite;
 const hub = new LogEventHub({ categories: ["audit"] });
 const r: Promise<LogRecord<"audit" | "system" | "container" | "image" | "import" | "export" | "backup">> = hub.info("audit", "x");
 void r; void SqliteStore; void PostgresStore; void DockerRuntime; void SimulatedRuntime;
@@ -109,10 +117,12 @@ void r; void SqliteStore; void PostgresStore; void DockerRuntime; void Simulated
   mkdirSync(full);
   writeFileSync(join(full, "package.json"), JSON.stringify({ name: "full", private: true, type: "module" }));
   run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", tarball], full);
-  for (const dep of ["better-sqlite3", "pg"]) symlinkSync(join(root, "node_modules", dep), join(full, "node_modules", dep));
+  for (const dep of ["better-sqlite3", "pg", "ws"]) symlinkSync(join(root, "node_modules", dep), join(full, "node_modules", dep));
   const pgUrl = process.env.LEH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const socketFile = join(root, ".tmp", "podman", "socket");
   const dockerSocket = process.env.LEH_DOCKER_SOCKET ?? (existsSync(socketFile) ? readFileSync(socketFile, "utf8").trim() : "");
+  const lxdSocketFile = join(root, ".tmp", "lxd", "socket");
+  const lxdSocket = process.env.LEH_LXD_SOCKET ?? (existsSync(lxdSocketFile) ? readFileSync(lxdSocketFile, "utf8").trim() : "");
   const script = (kind) => `
 const load = ${kind === "esm" ? "(s) => import(s)" : "async (s) => require(s)"};
 const { join } = ${kind === "esm" ? 'await import("node:path")' : 'require("node:path")'};
@@ -151,6 +161,17 @@ async function main() {
   } else if (process.env.CI) throw new Error("docker: no engine socket in CI");
   else console.log("NOTICE: no Docker-compatible engine; docker inspect not exercised");
   await dockerHub.close();
+  const { LxdRuntime } = await load("log-event-hub/lxd");
+  const lxdSocket = ${JSON.stringify(lxdSocket)};
+  const lxd = new LxdRuntime(lxdSocket ? { socketPath: lxdSocket } : {});
+  const lxdHub = await roundTrip("lxd", { runtime: lxd });
+  if (lxdSocket) {
+    if ((await lxd.inspect("lxc", "leh-no-such-container")) !== undefined) throw new Error("lxd: inspect of a missing container should be undefined");
+    const utest = await lxdHub.waitForState({ type: "lxc", id: "utest", state: "stopped", timeout: 0 });
+    if (utest.name !== "utest") throw new Error("lxd: utest not inspected");
+  } else if (process.env.CI) throw new Error("lxd: no LXD socket in CI");
+  else console.log("NOTICE: no LXD daemon; lxd inspect not exercised");
+  await lxdHub.close();
   const { SimulatedRuntime } = await load("log-event-hub/testing");
   const sim = new SimulatedRuntime();
   const simHub = await roundTrip("testing", { runtime: sim });

@@ -1,9 +1,11 @@
 /**
- * The demo's container runtime: the Docker runtime when an engine answers, else the simulated
- * one with the seed's containers (`RUNTIME=simulated|docker` overrides the detection).
+ * The demo's container runtime. `RUNTIME=auto` (the default) uses every engine that answers:
+ * LXD for `lxc`, a Docker engine for `docker`, and the simulated runtime (with the seed's
+ * containers) for a type with no engine. `RUNTIME=simulated|docker|lxd` picks one.
  */
-import type { ContainerInfo, ContainerRuntime, ContainerType, LogEventHub } from "log-event-hub";
+import { CompositeRuntime, type ContainerInfo, type ContainerRuntime, type ContainerType, type LogEventHub } from "log-event-hub";
 import { SimulatedRuntime } from "log-event-hub/testing";
+import { tryLxd } from "./lxd.js";
 import { OwnActions } from "./own-actions.js";
 
 /** A container action the demo's `PUT /api/v1/container/{type}/{id}/{action}` offers. */
@@ -14,9 +16,10 @@ export type ContainerActor = (action: DemoAction, type: ContainerType, id: strin
 
 /** The runtime, and how the demo acts on it while writing the seed's records and events. */
 export interface DemoRuntime {
-  kind: "simulated" | "docker";
+  /** What serves each type: `simulated`, `docker`, `lxd`, or for `auto` a list such as `lxc: lxd, docker: simulated`. */
+  kind: string;
   runtime: ContainerRuntime;
-  /** Where the engine is (docker only). */
+  /** Where the engine is (docker, lxd). */
   address?: string;
   /**
    * Binds the runtime to the hub; the returned function acts on a container, then logs
@@ -27,17 +30,34 @@ export interface DemoRuntime {
   example: { type: ContainerType; id: string };
 }
 
-/** Picks the runtime. @throws Error when `RUNTIME=docker` and no engine answers. */
+const RUNTIMES = ["auto", "simulated", "docker", "lxd"];
+
+/** Picks the runtime. @throws Error when `RUNTIME=docker` or `lxd` and that engine does not answer. */
 export async function chooseRuntime(env: NodeJS.ProcessEnv): Promise<DemoRuntime> {
   const wanted = env.RUNTIME ?? "auto";
-  if (!["auto", "docker", "simulated"].includes(wanted)) {
-    throw new Error(`RUNTIME must be "simulated" or "docker", got ${JSON.stringify(wanted)}`);
+  if (!RUNTIMES.includes(wanted)) {
+    throw new Error(`RUNTIME must be one of ${RUNTIMES.join(", ")}, got ${JSON.stringify(wanted)}`);
   }
-  if (wanted !== "simulated") {
+  if (wanted === "simulated") return simulated(env);
+  if (wanted === "docker") {
     const docker = await tryDocker(env);
-    if (docker) return docker;
-    if (wanted === "docker") throw new Error("RUNTIME=docker, but no Docker engine answered (DOCKER_HOST or /var/run/docker.sock)");
+    if (!docker) throw new Error("RUNTIME=docker, but no Docker engine answered (DOCKER_HOST or /var/run/docker.sock)");
+    return docker;
   }
+  if (wanted === "lxd") {
+    const lxd = await tryLxd(env);
+    if (!lxd) throw new Error("RUNTIME=lxd, but no LXD daemon answered (LXD_SOCKET or /var/lib/lxd/unix.socket)");
+    return lxd;
+  }
+  // auto: every engine that answers, the simulated runtime for a type with none.
+  const [docker, lxd] = await Promise.all([tryDocker(env), tryLxd(env)]);
+  if (!docker && !lxd) return simulated(env);
+  const fallback = !docker || !lxd ? simulated(env) : undefined;
+  return combine({ lxc: lxd ?? fallback!, docker: docker ?? fallback! });
+}
+
+/** The simulated runtime with the seed's containers. */
+function simulated(env: NodeJS.ProcessEnv): DemoRuntime {
   const delay = env.ACTION_DELAY_MS === undefined ? 300 : Number(env.ACTION_DELAY_MS);
   const simulated = new SimulatedRuntime({ actionDelayMs: delay });
   return {
@@ -50,6 +70,24 @@ export async function chooseRuntime(env: NodeJS.ProcessEnv): Promise<DemoRuntime
       return (action, type, id, user) => simulated[action](type, id, { user });
     },
   };
+}
+
+/** One runtime per type, as a `CompositeRuntime`; actions go to the part serving the type. */
+function combine(parts: Record<ContainerType, DemoRuntime>): DemoRuntime {
+  const runtime = new CompositeRuntime({ lxc: parts.lxc.runtime, docker: parts.docker.runtime });
+  const addresses = [...new Set([parts.lxc.address, parts.docker.address].filter((a) => a !== undefined))];
+  const demo: DemoRuntime = {
+    kind: `auto (lxc: ${parts.lxc.kind}, docker: ${parts.docker.kind})`,
+    runtime,
+    example: parts.lxc.kind === "simulated" ? parts.docker.example : parts.lxc.example,
+    connect(hub) {
+      const lxc = parts.lxc.connect(hub);
+      const docker = parts.lxc === parts.docker ? lxc : parts.docker.connect(hub);
+      return (action, type, id, user) => (type === "lxc" ? lxc : docker)(action, type, id, user);
+    },
+  };
+  if (addresses.length > 0) demo.address = addresses.join(", ");
+  return demo;
 }
 
 async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefined> {

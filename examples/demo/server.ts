@@ -1,11 +1,12 @@
 /**
  * `npm start`: the whole library in one process. The Express adapter on `PORT` (default 8080),
- * the SQLite store under `DATA_DIR` (default `./data`), and a container runtime: the Docker
- * runtime when an engine answers, else the simulated one with the seed's containers.
+ * the SQLite store under `DATA_DIR` (default `./data`), and a container runtime: with
+ * `RUNTIME=auto` (the default) LXD for `lxc` and a Docker engine for `docker` when they answer,
+ * the simulated one with the seed's containers for a type with none.
  *
- * Environment: `PORT`, `HOST` (default 127.0.0.1), `DATA_DIR`, `RUNTIME=simulated|docker`,
- * `ACTION_DELAY_MS` (simulated actions, default 300), `PUBLIC_HOST` (comma-separated host
- * names the demo answers to besides the loopback ones).
+ * Environment: `PORT`, `HOST` (default 127.0.0.1), `DATA_DIR`, `RUNTIME=auto|simulated|docker|lxd`,
+ * `LXD_SOCKET`, `DOCKER_HOST`, `ACTION_DELAY_MS` (simulated actions, default 300),
+ * `PUBLIC_HOST` (comma-separated host names the demo answers to besides the loopback ones).
  */
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";

@@ -4,7 +4,7 @@
  * first that answers `GET /1.0`. Also drives the `lxc` CLI and the daemon for the tests.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -69,4 +69,31 @@ export function alive(pid: number): boolean {
 /** Polls a condition (no timing assertion: the test timeout bounds it). */
 export async function until(condition: () => boolean | Promise<boolean>, everyMs = 10): Promise<void> {
   while (!(await condition())) await new Promise((r) => setTimeout(r, everyMs));
+}
+
+const lockDir = join(root, ".tmp/lxd/test.lock");
+
+/**
+ * Runs `fn` holding a lock shared by the test files (vitest runs files in parallel): the tests
+ * that stop and start the machine-wide daemon must not overlap another file's use of it. A lock
+ * left by a process that died is taken over.
+ */
+export async function withDaemonLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(join(root, ".tmp/lxd"), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, "pid"), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readFileSync(join(lockDir, "pid"), { encoding: "utf8", flag: "a+" }).trim());
+      if (holder > 0 && !alive(holder)) rmSync(lockDir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
 }

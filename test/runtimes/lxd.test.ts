@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { alive, daemonPidFile, findLxd, killDaemon, lxc, startDaemon, until } from "../helpers/lxd.js";
+import { alive, daemonPidFile, findLxd, killDaemon, lxc, startDaemon, until, withDaemonLock } from "../helpers/lxd.js";
 import { LogEventHub } from "../../src/hub.js";
 import { formatEventMessage } from "../../src/events/wire.js";
 import type { LogRecord } from "../../src/types.js";
@@ -228,7 +228,7 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
     await rejected;
   });
 
-  it("resolves 1,000 waiters on one container from one event, over one subscription and one WebSocket", async () => {
+  it("resolves 1,000 waiters on one container from one lxc stop, over one subscription and one WebSocket", async () => {
     const name = await createContainer("many");
     await runtime.start("lxc", name);
     const own = new LxdRuntime({ socketPath: socketPath! });
@@ -269,7 +269,7 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
 
   it.skipIf(!managed && !process.env.CI)(
     "daemon stopped mid-wait: the duration ends while it is away, the wait rejects RUNTIME_UNAVAILABLE",
-    async () => {
+    () => withDaemonLock(async () => {
       const name = await createContainer("away");
       await runtime.start("lxc", name);
       const { own, ownHub, inspected } = await watchedRuntime();
@@ -288,13 +288,13 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
       }
       // The container kept running through the outage.
       expect((await runtime.inspect("lxc", name))?.state).toBe("running");
-    },
+    }),
     90_000,
   );
 
   it.skipIf(!managed && !process.env.CI)(
     "daemon restarted mid-wait: reconnects and re-inspects, so a change made while it was down is not missed",
-    async () => {
+    () => withDaemonLock(async () => {
       const name = await createContainer("restart");
       await runtime.start("lxc", name);
       const pid = (await runtime.client.request<{ pid: number }>("GET", `/1.0/instances/${name}/state`)).metadata.pid;
@@ -317,7 +317,7 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
       } finally {
         await ownHub.close();
       }
-    },
+    }),
     90_000,
   );
 });

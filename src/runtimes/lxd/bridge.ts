@@ -16,6 +16,11 @@ export interface LxdBridgeOptions {
   project?: string;
   /** Called when writing to the hub fails (the bridge carries on with the next event). */
   onError?: (error: unknown) => void;
+  /**
+   * Return `true` to leave an event out: the echo of an action the host recorded itself with
+   * the acting user's name (`reportContainerAction`), for example.
+   */
+  skip?: (event: LxdLifecycleEvent, action: ContainerAction) => boolean;
 }
 
 /** Anything that hands out LXD lifecycle events: an {@link LxdRuntime}. */
@@ -23,7 +28,10 @@ export interface LxdEventSource {
   /** Subscribes to lifecycle events; returns the unsubscribe function. */
   events(listener: (event: LxdLifecycleEvent) => void): () => void;
   /** The project the source is scoped to, when it has one. */
-  readonly client?: { readonly project: string };
+  readonly client?: {
+    /** The LXD project. */
+    readonly project: string;
+  };
 }
 
 /**
@@ -65,6 +73,7 @@ export function bridgeLxdEvents(source: LxdEventSource, hub: ActivitySink, optio
     if (action === last.get(name) && (action === "stop" || action === "destroy")) return;
     if (action === "destroy") last.delete(name);
     else last.set(name, action);
+    if (options.skip?.(event, action)) return;
     queue = queue.then(async () => {
       if (stopped) return;
       try {

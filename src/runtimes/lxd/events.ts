@@ -1,5 +1,6 @@
 /**
- * LXD's lifecycle events (`GET /1.0/events?type=lifecycle`, a WebSocket over the unix socket),
+ * LXD's lifecycle and operation events (`GET /1.0/events?type=lifecycle,operation`, a WebSocket
+ * over the unix socket),
  * shared by every listener: opened for the first, closed after the last, reconnected with capped
  * exponential backoff when it drops. LXD keeps no event history to resume from, so the owner is
  * told each time the stream opens and each time an attempt fails, and re-reads state then.
@@ -22,7 +23,14 @@ export interface LxdLifecycleEvent {
   /** When LXD says it happened, epoch milliseconds (the fraction carries microseconds). */
   time: number;
   /** Who asked, when LXD says (`username` is the unix user over the socket). */
-  requestor?: { username?: string; protocol?: string; address?: string };
+  requestor?: {
+    /** The user LXD authenticated (the unix user over the socket). */
+    username?: string;
+    /** `unix`, `tls`, ... */
+    protocol?: string;
+    /** Where the request came from (`@` over the unix socket). */
+    address?: string;
+  };
   /** Extra details (`old_name` of a rename, a stop's `action`, ...). */
   context: Record<string, unknown>;
 }
@@ -43,6 +51,11 @@ export interface LxdEventStreamOptions extends LxdReconnectOptions {
   onOpen?: () => void;
   /** Called after each failed attempt, before the backoff delay. */
   onAttemptFailed?: () => void;
+  /**
+   * Called with the instances an operation concerns and its status (`Running`, `Success`,
+   * `Failure`, ...) for each operation event. Operation events are not handed to listeners.
+   */
+  onOperation?: (instances: string[], status: string) => void;
   /** The `ws` module's `WebSocket` constructor, instead of loading the optional peer `ws`. */
   webSocket?: WebSocketConstructorLike;
 }
@@ -115,7 +128,7 @@ export class LxdEventStream {
         if (!current()) return;
         let socket: WebSocketLike;
         try {
-          const address = `ws+unix://${this.client.socketPath}:${this.client.path("/1.0/events", { type: "lifecycle" })}`;
+          const address = `ws+unix://${this.client.socketPath}:${this.client.path("/1.0/events", { type: "lifecycle,operation" })}`;
           socket = new WebSocket(address, { handshakeTimeout: 5000, perMessageDeflate: false });
         } catch (error) {
           this.failed(generation, error);
@@ -188,7 +201,18 @@ export class LxdEventStream {
       return; // not JSON: nothing a listener could use
     }
     const meta = raw.metadata;
-    if (raw.type !== "lifecycle" || typeof meta !== "object" || meta === null) return;
+    if (typeof meta !== "object" || meta === null) return;
+    if (raw.type === "operation") {
+      const resources = meta.resources as Record<string, unknown> | null | undefined;
+      const urls = [resources?.instances, resources?.containers].flatMap((list) => (Array.isArray(list) ? list : []));
+      const names = [...new Set(urls.map((url) => (typeof url === "string" ? instanceOf(url) : undefined)).filter((n): n is string => n !== undefined))];
+      if (names.length > 0 && typeof meta.status === "string") {
+        const status = meta.status;
+        this.notify(this.options.onOperation && (() => this.options.onOperation!(names, status)));
+      }
+      return;
+    }
+    if (raw.type !== "lifecycle") return;
     const action = meta.action;
     const source = meta.source;
     if (typeof action !== "string" || typeof source !== "string") return;

@@ -39,14 +39,13 @@ export interface LxdStopOptions {
   force?: boolean;
 }
 
-/** An instance with its state, as `GET /1.0/instances/<name>?recursion=1` answers it. */
+/** An instance, as `GET /1.0/instances/<name>` answers it. */
 interface InstanceBody {
   name?: string;
   type?: string;
   status?: string;
   status_code?: number;
   config?: Record<string, string>;
-  state?: StateBody | null;
 }
 
 interface StateBody {
@@ -90,6 +89,10 @@ const STATE_AFTER: Record<string, ContainerInfo["state"] | null> = {
 };
 
 const MAX_SAMPLES = 4096;
+/** How often watchers are told to re-check an instance while an operation on it runs, ms. */
+const OPERATION_RECHECK_MS = 25;
+/** The longest an operation keeps those re-checks going (a lost final event ends them), ms. */
+const OPERATION_RECHECK_LIMIT_MS = 60_000;
 
 /**
  * Maps LXD's instance status to the seed's state: `Running` is `running`, `Stopped`
@@ -136,8 +139,12 @@ export class LxdRuntime implements ContainerRuntime {
   private readonly stream: LxdEventStream;
   private readonly cpuSampleMs: number;
   private readonly samples = new Map<string, CpuSample>();
+  /** Name, image and kind per instance, kept while the event stream can say when they change. */
+  private readonly instances = new Map<string, { name: string; image: string; container: boolean }>();
   private readonly changeListeners = new Set<(change: ContainerChange) => void>();
   private unsubscribeChanges: (() => void) | undefined;
+  /** Instances with an operation under way: re-checked every {@link OPERATION_RECHECK_MS}. */
+  private readonly busy = new Map<string, { timer: ReturnType<typeof setInterval>; until: number }>();
   private resyncing = false;
   private resyncAgain = false;
   private closed = false;
@@ -153,7 +160,11 @@ export class LxdRuntime implements ContainerRuntime {
       ...(webSocket && { webSocket }),
       onError: (error) => this.client.log(`LXD event stream on ${this.client.socketPath}: ${error.message}`, error),
       onOpen: () => this.resync(),
-      onAttemptFailed: () => this.resync(),
+      onAttemptFailed: () => {
+        this.instances.clear(); // nothing says what changed while the stream is down
+        this.resync();
+      },
+      onOperation: (instances, status) => this.onOperation(instances, status),
     });
   }
 
@@ -182,33 +193,53 @@ export class LxdRuntime implements ContainerRuntime {
    */
   async inspect(type: ContainerType, id: string): Promise<ContainerInfo | undefined> {
     if (type !== "lxc" || id === "") return undefined;
-    const res = await this.client.request<InstanceBody>("GET", `/1.0/instances/${encodeURIComponent(id)}`, { query: { recursion: 1 } });
-    if (res.status === 404) {
-      this.samples.delete(id);
+    const path = `/1.0/instances/${encodeURIComponent(id)}`;
+    // The instance's own fields (its image) change rarely: kept while the event stream is open to
+    // say when they change, so a re-check is one light call for the state.
+    const known = this.stream.connected ? this.instances.get(id) : undefined;
+    const [instanceRes, stateRes] = await Promise.all([
+      known ? undefined : this.client.request<InstanceBody>("GET", path),
+      this.client.request<StateBody>("GET", `${path}/state`),
+    ]);
+    if (instanceRes?.status === 404 || stateRes.status === 404) {
+      this.forget(id);
       return undefined;
     }
-    const body = res.metadata;
-    if (res.status !== 200 || typeof body !== "object" || body === null || typeof body.name !== "string") {
-      this.client.log(`LXD inspect of "${id}" answered ${res.status} ${res.error ?? ""}`.trim());
+    let instance = known;
+    if (!instance) {
+      const body = instanceRes?.metadata;
+      if (instanceRes?.status !== 200 || typeof body !== "object" || body === null || typeof body.name !== "string") {
+        this.client.log(`LXD inspect of "${id}" answered ${instanceRes?.status} ${instanceRes?.error ?? ""}`.trim());
+        throw unreachable();
+      }
+      instance = { name: body.name, image: imageOf(body.config ?? {}), container: body.type === undefined || body.type === "container" };
+      if (this.stream.connected) {
+        this.instances.delete(id);
+        this.instances.set(id, instance);
+        if (this.instances.size > MAX_SAMPLES) this.instances.delete(this.instances.keys().next().value!);
+      }
+    }
+    const stateBody = stateRes.metadata;
+    if (stateRes.status !== 200 || typeof stateBody !== "object" || stateBody === null) {
+      this.client.log(`LXD state of "${id}" answered ${stateRes.status} ${stateRes.error ?? ""}`.trim());
       throw unreachable();
     }
-    if (body.type !== undefined && body.type !== "container") return undefined; // a VM is not an lxc container
-    const stateBody = body.state ?? {};
-    const state = mapLxdState(stateBody.status ?? body.status);
+    if (!instance.container) return undefined; // a VM is not an lxc container
+    const state = mapLxdState(stateBody.status);
     const info: ContainerInfo = {
       cpu: 0,
-      id: body.name,
-      image: imageOf(body.config ?? {}),
+      id: instance.name,
+      image: instance.image,
       ipaddress: [],
       memory: 0,
-      name: body.name,
+      name: instance.name,
       rx: 0,
       state,
       tx: 0,
       type: "lxc",
     };
     if (state === "stopped") {
-      this.samples.delete(body.name);
+      this.samples.delete(instance.name);
       return info;
     }
     info.memory = stateBody.memory?.usage ?? 0;
@@ -220,7 +251,8 @@ export class LxdRuntime implements ContainerRuntime {
       info.rx += net.counters?.bytes_received ?? 0;
       info.tx += net.counters?.bytes_sent ?? 0;
     }
-    info.cpu = await this.cpuPercent(body.name, stateBody);
+    // Transitional states (stopping, ...) skip the sampling: a wait is watching them closely.
+    if (state === "running" && (stateBody.pid ?? 0) > 0) info.cpu = await this.cpuPercent(instance.name, stateBody);
     return info;
   }
 
@@ -238,6 +270,7 @@ export class LxdRuntime implements ContainerRuntime {
       if (!this.changeListeners.delete(listener) || this.changeListeners.size > 0) return;
       const off = this.unsubscribeChanges;
       this.unsubscribeChanges = undefined;
+      this.clearBusy();
       off?.();
     };
   }
@@ -267,9 +300,11 @@ export class LxdRuntime implements ContainerRuntime {
     this.closed = true;
     this.changeListeners.clear();
     this.unsubscribeChanges = undefined;
+    this.clearBusy();
     this.stream.close();
     this.client.close();
     this.samples.clear();
+    this.instances.clear();
   }
 
   private async act(type: ContainerType, id: string, action: "start" | "stop" | "restart", options: LxdStopOptions): Promise<ContainerInfo> {
@@ -302,6 +337,7 @@ export class LxdRuntime implements ContainerRuntime {
 
   private onLifecycle(event: LxdLifecycleEvent): void {
     const name = event.instance;
+    if (name !== undefined && event.action === "instance-updated") this.forget(name);
     if (name === undefined || !(event.action in STATE_AFTER)) return;
     if (event.project !== this.client.project) return;
     const changes: ContainerChange[] = [{ type: "lxc", id: name, name, action: event.action }];
@@ -310,8 +346,54 @@ export class LxdRuntime implements ContainerRuntime {
     // A rename also ends the old name's life: waits on it must learn it is gone.
     const oldName = event.context.old_name;
     if (event.action === "instance-renamed" && typeof oldName === "string") changes.push({ type: "lxc", id: oldName, name: oldName, action: event.action });
-    if (event.action === "instance-deleted" || event.action === "instance-renamed") this.samples.delete(name);
+    if (event.action !== "instance-started" && event.action !== "instance-shutdown" && event.action !== "instance-stopped") this.forget(name);
+    if (typeof oldName === "string") this.forget(oldName);
     for (const change of changes) this.emit(change);
+  }
+
+  /**
+   * LXD reports a stop's lifecycle event only after its cleanup, most of a second after the
+   * instance reads `Stopped`. While an operation on an instance runs, watchers are told every
+   * {@link OPERATION_RECHECK_MS} that it may have changed, so a wait sees the new state as soon
+   * as LXD's state endpoint shows it.
+   */
+  private onOperation(instances: string[], status: string): void {
+    if (this.changeListeners.size === 0 || this.closed) return;
+    const running = status === "Running" || status === "Pending";
+    for (const name of instances) {
+      const current = this.busy.get(name);
+      if (!running) {
+        if (current) clearInterval(current.timer);
+        this.busy.delete(name);
+      } else if (current) {
+        current.until = Date.now() + OPERATION_RECHECK_LIMIT_MS;
+      } else {
+        const entry = {
+          until: Date.now() + OPERATION_RECHECK_LIMIT_MS,
+          timer: setInterval(() => {
+            if (Date.now() > entry.until) {
+              clearInterval(entry.timer);
+              if (this.busy.get(name) === entry) this.busy.delete(name);
+              return;
+            }
+            this.emit({ type: "lxc", id: name, name, action: "operation" });
+          }, OPERATION_RECHECK_MS),
+        };
+        entry.timer.unref?.();
+        this.busy.set(name, entry);
+      }
+      this.emit({ type: "lxc", id: name, name, action: "operation" });
+    }
+  }
+
+  private clearBusy(): void {
+    for (const { timer } of this.busy.values()) clearInterval(timer);
+    this.busy.clear();
+  }
+
+  private forget(name: string): void {
+    this.samples.delete(name);
+    this.instances.delete(name);
   }
 
   private emit(change: ContainerChange): void {
