@@ -29,6 +29,7 @@ export {
   parseLogQuery,
   parseEventQuery,
   parseWaitQuery,
+  parseStreamQuery,
   normalizeFilter,
   normalizeLevel,
   normalizeLevels,
@@ -37,7 +38,7 @@ export {
   knownCategories,
   checkInteger,
 } from "./query.js";
-export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery } from "./query.js";
+export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery, ParsedStreamQuery } from "./query.js";
 export { toLogJson } from "./logs/json.js";
 export { formatEventMessage, parseEventMessage, toEventPageJson } from "./events/wire.js";
 export type { EventMessageOptions, ParsedEventMessage } from "./events/wire.js";

@@ -12,6 +12,7 @@ import {
   clientGoneSignal,
   createApiHandler,
   csvReadable,
+  isEventStreamBody,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -34,6 +35,7 @@ export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
 class KoaApiRequest implements ApiRequest<Context> {
   readonly method: string;
   readonly query: string;
+  readonly headers: Context["headers"];
   constructor(
     readonly native: Context,
     readonly path: string,
@@ -41,6 +43,7 @@ class KoaApiRequest implements ApiRequest<Context> {
   ) {
     this.method = native.method;
     this.query = native.querystring;
+    this.headers = native.headers;
   }
 
   get signal(): AbortSignal {
@@ -58,6 +61,13 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     const path = full.slice(prefix.length) || "/";
     if (options.fallthrough && !matchApiRoute(path)) return next();
     const response = await handle(new KoaApiRequest(ctx, path, clientGoneSignal(ctx.res)));
+    if (isEventStreamBody(response.body)) {
+      // The stream writes itself into the raw response (Koa's body handling would buffer it).
+      ctx.respond = false;
+      ctx.res.writeHead(response.status, response.headers);
+      await response.body.pipeTo(ctx.res);
+      return;
+    }
     ctx.status = response.status;
     ctx.set(response.headers);
     // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
