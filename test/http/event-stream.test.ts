@@ -12,6 +12,7 @@ import { createGunzip } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LogEventHub, MemoryStore, parseEventMessage, type EventStreamDrop, type HubOptions } from "log-event-hub";
 import { hubRouter } from "../../examples/express/hub-router.js";
+import { expectMatchesOpenApi } from "../helpers/openapi.js";
 import { adapters, type AdapterOptions, type RunningServer } from "./servers.js";
 
 const update = { action: "update", from: "local", type: "lxc" } as const;
@@ -102,6 +103,7 @@ describe.each(adapters)("event stream through the $name adapter", (adapter) => {
     expect(res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(res.headers["x-accel-buffering"]).toBe("no");
+    expectMatchesOpenApi({ method: "GET", path: "/api/v1/event/stream", status: res.statusCode!, headers: res.headers });
     const body = new BodyText(res);
     expect(await body.until((t) => t.includes("\n\n"))).toBe("retry: 20\n\n");
     await hub.publish(imageFor("all", 1));
@@ -143,7 +145,9 @@ describe.each(adapters)("event stream through the $name adapter", (adapter) => {
     const reply = await fetch(`${url}${query}`, { headers });
     expect(reply.status).toBe(400);
     expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    const body = (await reply.json()) as { error: { code: string; message: string } };
+    const text = await reply.text();
+    expectMatchesOpenApi({ method: "GET", path: "/api/v1/event/stream", status: reply.status, headers: reply.headers, body: text });
+    const body = JSON.parse(text) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("VALIDATION");
     expect(body.error.message).toContain(named);
   });
