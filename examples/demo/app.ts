@@ -3,7 +3,8 @@
  * needs around it: a login that sets a session cookie, and container actions.
  */
 import express, { type Request, type Response } from "express";
-import { errorResponse, jsonResponse, ValidationError, type ContainerType, type LogEventHub } from "log-event-hub";
+import { errorResponse, jsonResponse, jsonTextResponse, ValidationError, type ContainerType, type LogEventHub } from "log-event-hub";
+import openapi from "log-event-hub/openapi.json" with { type: "json" };
 import { hubRouter, sendApiResponse } from "../express/hub-router.js";
 import type { ContainerActor, DemoAction } from "./runtime.js";
 import type { Sessions } from "./sessions.js";
@@ -60,6 +61,12 @@ export function createDemoApp({ hub, sessions, act, inFlight }: DemoAppOptions):
     running
       .then((info) => sendApiResponse(res, jsonResponse(200, info)), (error: unknown) => fail(res, error))
       .finally(() => inFlight.delete(running));
+  });
+
+  // The API's OpenAPI 3.1 document, as the package ships it (for client generators and tools).
+  const openapiText = JSON.stringify(openapi);
+  app.get("/api/v1/openapi.json", (_req, res) => {
+    void sendApiResponse(res, jsonTextResponse(200, openapiText, { "Cache-Control": "no-cache" }));
   });
 
   // Everything else under /api/v1: the hub's API (unknown routes answer a JSON 404).
