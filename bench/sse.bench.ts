@@ -10,8 +10,8 @@
  * freed memory does not hide the other's. Both processes raise their open-file limit to the
  * hard limit (each connection is a file descriptor on both sides).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { quantile, scaled, type BenchRow } from "./harness.js";
 
@@ -22,27 +22,56 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const debug = (text: string) => process.env.BENCH_DEBUG && process.stderr.write(`[sse] ${text}\n`);
 
+type Child = ChildProcessByStdio<Writable, Readable, null>;
+
+/** A control request on a fresh connection (no kept-alive socket that the server may be closing), retried once. */
+async function control(url: string, method = "GET"): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, { method, headers: { connection: "close" } });
+    } catch (error) {
+      if (attempt >= 2) throw error;
+      await sleep(200);
+    }
+  }
+}
+
 /** Node with the open-file limit raised to the hard limit first. */
-function node(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+function node(args: string[], env: Record<string, string> = {}): Child {
   return spawn("bash", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "bash", process.execPath, ...args], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "inherit"],
   });
 }
 
-/** Resolves with the first stdout line matching `pattern`. */
-function line(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (text) => {
-      const match = pattern.exec(text);
-      if (match) {
-        lines.close();
-        resolve(match);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
+/** A child's whole stdout, with a wait for the first line matching a pattern (`m` flag). */
+function output(child: Child): { line(pattern: RegExp): Promise<RegExpExecArray> } {
+  let text = "";
+  let ended = false;
+  const checks = new Set<() => void>();
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    text += chunk;
+    for (const check of [...checks]) check();
   });
+  child.stdout.on("end", () => {
+    ended = true;
+    for (const check of [...checks]) check();
+  });
+  return {
+    line: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(text);
+          if (match) resolve(match);
+          else if (ended) reject(new Error(`no line matching ${pattern} before the child's output ended`));
+          else return;
+          checks.delete(check);
+        };
+        checks.add(check);
+        check();
+      }),
+  };
 }
 
 interface Stats {
@@ -55,28 +84,31 @@ interface Stats {
 async function measure(mode: "sse" | "poll"): Promise<{ p50: number; p99: number; rssPerConnection: number; heapPerConnection: number; received: number }> {
   const server = node(["--expose-gc", "--import", "tsx", fixture("sse-server.ts")]);
   try {
-    const base = `http://127.0.0.1:${(await line(server, /^PORT (\d+)$/))[1]}`;
+    const base = `http://127.0.0.1:${(await output(server).line(/^PORT (\d+)$/m))[1]}`;
     debug(`${mode}: server at ${base}`);
-    const stats = async () => (await (await fetch(`${base}/__stats`)).json()) as Stats;
+    server.once("exit", (code, signal) => debug(`${mode}: server exited (${code ?? signal})`));
+    const stats = async () => (await (await control(`${base}/__stats`)).json()) as Stats;
     const pending = (s: Stats) => (mode === "sse" ? s.streams : s.polls);
     const before = await stats();
     const client = node(["--import", "tsx", fixture("sse-client.ts")], { BASE: base, COUNT: String(connections), MODE: mode });
+    const clientOutput = output(client);
     try {
-      await line(client, /^ready$/);
+      await clientOutput.line(/^ready$/m);
       debug(`${mode}: client ready`);
       for (let s = await stats(); pending(s) < connections; s = await stats()) await sleep(100);
       await sleep(500);
       const loaded = await stats();
       debug(`${mode}: ${JSON.stringify(loaded)}`);
       for (let i = 0; i < events; i++) {
-        await fetch(`${base}/__publish`, { method: "POST" });
+        await control(`${base}/__publish`, "POST");
         await sleep(gapMs);
         // A long poll is counted again once it re-polled: wait for all before the next event.
         for (let s = await stats(); pending(s) < connections; s = await stats()) await sleep(20);
       }
-      const report = line(client, /^(\{.*\})$/);
+      const report = clientOutput.line(/^(\{.*\})$/m);
       client.stdin.write("report\n");
-      const { delays } = JSON.parse((await report)[1]!) as { delays: number[] };
+      const { delays, retries } = JSON.parse((await report)[1]!) as { delays: number[]; retries: number };
+      debug(`${mode}: ${delays.length} deliveries, ${retries} retried requests`);
       return {
         p50: quantile(delays, 0.5),
         p99: quantile(delays, 0.99),
