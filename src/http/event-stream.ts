@@ -120,6 +120,8 @@ export class EventStreams {
   private readonly stallTimeoutMs: number;
   private readonly texts = new BoundedCache<number, string>(4096);
   private counts = { open: 0, opened: 0, dropped: 0 };
+  /** Long-poll reads in flight, by cursor and reader, shared by the streams waiting on them. */
+  private readonly reads = new Map<string, SharedRead>();
 
   constructor(
     private readonly hub: EventStreamHub,
@@ -186,9 +188,68 @@ export class EventStreams {
     return text;
   }
 
-  /** Reads the next page after `cursor`, waiting for one. */
+  /**
+   * Reads the next page after `cursor`, waiting for one. Streams at the same cursor for the same
+   * reader share one long-poll read (after a publish, thousands of streams are at the same
+   * place): the read is made once, and aborted when every stream waiting on it has left.
+   */
   read(cursor: number, user: string | undefined, signal: AbortSignal): Promise<EventPage> {
-    return this.hub.readEvents({ index: cursor, limit: this.batchSize, wait: this.hub.limits.maxWaitMs, signal, ...(user !== undefined && { user }) });
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const key = user === undefined ? `${cursor}` : `${cursor}:${user}`;
+    let shared = this.reads.get(key);
+    if (!shared) {
+      const controller = new AbortController();
+      const page = this.hub.readEvents({
+        index: cursor,
+        limit: this.batchSize,
+        wait: this.hub.limits.maxWaitMs,
+        signal: controller.signal,
+        ...(user !== undefined && { user }),
+      });
+      const entry: SharedRead = { page, controller, readers: 0 };
+      shared = entry;
+      this.reads.set(key, entry);
+      page.then(
+        () => this.forget(key, entry),
+        () => this.forget(key, entry),
+      );
+    }
+    const entry = shared;
+    entry.readers++;
+    return new Promise<EventPage>((resolve, reject) => {
+      let settled = false;
+      const leave = () => {
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        if (--entry.readers === 0 && this.reads.get(key) === entry) {
+          // Nobody waits for this read any more: end it (its timer and listener go with it).
+          this.forget(key, entry);
+          entry.controller.abort();
+        }
+      };
+      const onAbort = () => {
+        if (settled) return;
+        leave();
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      entry.page.then(
+        (page) => {
+          if (settled) return;
+          leave();
+          resolve(page);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          leave();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private forget(key: string, entry: SharedRead): void {
+    if (this.reads.get(key) === entry) this.reads.delete(key);
   }
 
   /** Counts a stream that started. */
@@ -207,6 +268,13 @@ export class EventStreams {
     this.counts.dropped++;
     this.options.onDrop?.(drop);
   }
+}
+
+/** One long-poll read shared by the streams at the same cursor for the same reader. */
+interface SharedRead {
+  page: Promise<EventPage>;
+  controller: AbortController;
+  readers: number;
 }
 
 /** One client's stream: a read loop over the feed, writing with back-pressure. */

@@ -281,6 +281,31 @@ describe.each(adapters)("event stream through the $name adapter", (adapter) => {
     expect(drops.map((d) => d.reason)).toEqual(["buffer"]);
   });
 
+  it("streams at the same place share one read: a publish costs a few store reads, not one per stream", async () => {
+    const store = new MemoryStore();
+    let reads = 0;
+    const readEvents = store.readEvents.bind(store);
+    store.readEvents = (read) => {
+      reads++;
+      return readEvents(read);
+    };
+    const { hub, url } = await start({ store });
+    const bodies = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await rawGet(url);
+        cleanups.push(() => res.destroy());
+        const body = new BodyText(res);
+        await body.until((t) => t.includes("retry:"));
+        return body;
+      }),
+    );
+    const before = reads;
+    await hub.publish(imageFor("all", 1));
+    for (const body of bodies) await body.until((t) => t.includes("id: 1\n"));
+    // One read finds the event for all 20; one more (shared again) finds nothing and waits.
+    expect(reads - before).toBeLessThanOrEqual(4);
+  });
+
   it("a client that leaves ends its stream: no read, timer or listener stays behind", async () => {
     const store = new MemoryStore();
     let reads = 0;
