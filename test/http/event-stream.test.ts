@@ -54,7 +54,7 @@ class BodyText {
 
   /** Resolves with everything received once `done` holds for it (or the body ended). */
   async until(done: (text: string) => boolean): Promise<string> {
-    await vi.waitFor(() => expect(done(this.text) || this.ended).toBe(true), { timeout: 20_000, interval: 5 });
+    await vi.waitFor(() => expect(done(this.text) || this.ended).toBe(true), { timeout: 60_000, interval: 5 });
     return this.text;
   }
 }
@@ -267,7 +267,7 @@ describe.each(adapters)("event stream through the $name adapter", (adapter) => {
     resumed.destroy();
     const after = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect([...before, ...after]).toEqual(Array.from({ length: published }, (_, i) => i + 1));
-  });
+  }, 120_000);
 
   it("a message larger than maxBufferedBytes is never queued without bound: that client is dropped at once", async () => {
     const { hub, url, drops } = await start({}, { stream: { maxBufferedBytes: 4096 } });
