@@ -27,7 +27,7 @@ try {
   const [{ filename, files }] = JSON.parse(packOut);
   const tarball = join(work, filename);
   console.log(`packed ${filename} (${files.length} files)`);
-  const leaked = files.map((f) => f.path).filter((p) => !/^(dist\/|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(p));
+  const leaked = files.map((f) => f.path).filter((p) => !/^(dist\/|openapi\.json$|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(p));
   if (leaked.length) throw new Error(`unexpected files in the tarball: ${leaked.join(", ")}`);
 
   run(bin("publint"), ["run", tarball, "--strict"], root);
@@ -46,6 +46,8 @@ try {
     `
 import * as core from "log-event-hub";
 ${entries.slice(1).map((e, i) => `import * as m${i} from "${e}";`).join("\n")}
+import openapi from "log-event-hub/openapi.json" with { type: "json" };
+if (!/^3\\.1\\./.test(openapi.openapi) || !openapi.paths["/api/v1/event/stream"]) throw new Error("log-event-hub/openapi.json did not load");
 const hub = new core.LogEventHub();
 await hub.info("system", "hello from ESM");
 const [r] = await hub.queryLogs({ limit: 1 });
@@ -69,6 +71,7 @@ console.log("bare ESM ok");
 const core = require("log-event-hub");
 ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
+if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
 for (const m of [m0, m1, m2, m3, m4]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));

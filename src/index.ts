@@ -32,6 +32,7 @@ export {
   parseLogQuery,
   parseEventQuery,
   parseWaitQuery,
+  parseStreamQuery,
   normalizeFilter,
   normalizeLevel,
   normalizeLevels,
@@ -42,7 +43,7 @@ export {
   refuseEmptyFilterParams,
   LOG_FILTER_PARAMS,
 } from "./query.js";
-export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery, NormalizeFilterOptions } from "./query.js";
+export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery, ParsedStreamQuery, NormalizeFilterOptions } from "./query.js";
 export { checkCharacters, forbiddenCharacter, foldAsciiCase, textMatcher } from "./logs/text.js";
 export type { TextFieldKind } from "./logs/text.js";
 export { toLogJson } from "./logs/json.js";

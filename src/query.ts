@@ -270,6 +270,29 @@ export function parseEventQuery(params: QueryParams, context: ParseContext = {})
   return query;
 }
 
+/** Where an event stream resumes, parsed from the wire. */
+export interface ParsedStreamQuery {
+  /** Resume after this index; absent: start at the head (only new events). */
+  lastEventId?: number;
+}
+
+/**
+ * Parses `GET /api/v1/event/stream`: the `Last-Event-ID` header (what `EventSource` sends when
+ * it reconnects) or, without one, the `lastEventId` query parameter (a browser cannot set
+ * headers on its first connection). The header wins: a reconnect reuses the first URL, whose
+ * `lastEventId` is then stale. An empty header counts as absent.
+ *
+ * @param lastEventIdHeader The request's `Last-Event-ID` header, if any.
+ * @throws ValidationError naming the header or parameter at fault.
+ */
+export function parseStreamQuery(params: QueryParams, lastEventIdHeader?: string): ParsedStreamQuery {
+  if (lastEventIdHeader !== undefined && lastEventIdHeader !== "") {
+    return { lastEventId: integer(lastEventIdHeader, "Last-Event-ID", 0, Number.MAX_SAFE_INTEGER) };
+  }
+  const lastEventId = optionalInteger(params, "lastEventId", 0, Number.MAX_SAFE_INTEGER);
+  return lastEventId === undefined ? {} : { lastEventId };
+}
+
 const CONTAINER_TYPES: readonly ContainerType[] = ["lxc", "docker"];
 const WAIT_STATES: readonly WaitState[] = ["running", "stopped"];
 

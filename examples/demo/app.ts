@@ -3,11 +3,13 @@
  * needs around it: a login that sets a session cookie, and container actions.
  */
 import express, { type Request, type Response } from "express";
+import openapi from "log-event-hub/openapi.json" with { type: "json" };
 import {
   crossOriginWriteResponse,
   errorResponse,
   foreignHostResponse,
   jsonResponse,
+  jsonTextResponse,
   LOOPBACK_HOSTS,
   methodNotAllowedResponse,
   ValidationError,
@@ -85,10 +87,16 @@ export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOO
       .finally(() => inFlight.delete(running));
   });
 
+  // The API's OpenAPI 3.1 document, as the package ships it (for client generators and tools).
+  const openapiText = JSON.stringify(openapi);
+  app.get("/api/v1/openapi.json", (_req, res) => {
+    void sendApiResponse(res, jsonTextResponse(200, openapiText, { "Cache-Control": "no-cache" }));
+  });
   // The demo's own routes asked with another method: 405 with Allow, as the API's routes answer.
   for (const [path, allowed] of [
     ["/api/v1/login", ["POST"]],
     ["/api/v1/logout", ["POST"]],
+    ["/api/v1/openapi.json", ["GET", "HEAD"]],
     ["/api/v1/container/:type/:id/:action", ["PUT"]],
   ] as const) {
     app.all(path, (req, res) => void sendApiResponse(res, methodNotAllowedResponse(req.method, req.path, allowed)));

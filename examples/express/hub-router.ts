@@ -15,6 +15,7 @@ import {
   crossOriginWriteResponse,
   csvReadable,
   frameworkErrorResponse,
+  isEventStreamBody,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -41,6 +42,7 @@ export interface HubRouterOptions extends ApiHandlerOptions<Request> {
 /** The core's view of one request; `signal` is made only if a route asks (long polls, exports). */
 class ExpressApiRequest implements ApiRequest<Request> {
   readonly method: string;
+  readonly headers: Request["headers"];
   constructor(
     readonly native: Request,
     readonly path: string,
@@ -48,6 +50,7 @@ class ExpressApiRequest implements ApiRequest<Request> {
     private readonly client: LazySignal,
   ) {
     this.method = native.method;
+    this.headers = native.headers;
   }
 
   get signal(): AbortSignal {
@@ -68,7 +71,7 @@ export function hubRouter(hub: ApiHub, options: HubRouterOptions = {}): RequestH
     if (refused) return void sendApiResponse(res, refused);
     const client = clientGoneSignal(res);
     handle(new ExpressApiRequest(req, path, q < 0 ? "" : url.slice(q + 1), client))
-      .then((response) => sendApiResponse(res, response, typeof response.body === "string" ? undefined : client.signal))
+      .then((response) => sendApiResponse(res, response, typeof response.body === "string" || isEventStreamBody(response.body) ? undefined : client.signal))
       .catch(next);
   };
 }
@@ -91,10 +94,17 @@ export function hubErrorHandler(): ErrorRequestHandler {
 
 /**
  * Writes a core response (also usable for a host's own routes): string bodies at once, streams
- * with back-pressure, stopping when the client leaves (`signal`).
+ * with back-pressure, stopping when the client leaves (`signal`). The event stream writes
+ * itself into `res` (flushing `compression` after each message) until it ends.
  */
 export async function sendApiResponse(res: Response, response: ApiResponse, signal?: AbortSignal): Promise<void> {
   const { body } = response;
+  if (isEventStreamBody(body)) {
+    if (res.destroyed) return;
+    res.writeHead(response.status, response.headers);
+    await body.pipeTo(res);
+    return;
+  }
   if (signal?.aborted || res.destroyed) {
     if (typeof body !== "string") await body[Symbol.asyncIterator]().return?.();
     return;

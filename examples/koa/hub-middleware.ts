@@ -14,6 +14,7 @@ import {
   crossOriginWriteResponse,
   csvReadable,
   frameworkErrorResponse,
+  isEventStreamBody,
   matchApiRoute,
   type ApiHandlerOptions,
   type ApiHub,
@@ -43,6 +44,7 @@ export interface HubMiddlewareOptions extends ApiHandlerOptions<Context> {
 class KoaApiRequest implements ApiRequest<Context> {
   readonly method: string;
   readonly query: string;
+  readonly headers: Context["headers"];
   constructor(
     readonly native: Context,
     readonly path: string,
@@ -50,6 +52,7 @@ class KoaApiRequest implements ApiRequest<Context> {
   ) {
     this.method = native.method;
     this.query = native.querystring;
+    this.headers = native.headers;
   }
 
   get signal(): AbortSignal {
@@ -69,17 +72,24 @@ export function hubMiddleware(hub: ApiHub, options: HubMiddlewareOptions = {}): 
     const response =
       crossOriginWriteResponse(ctx.method, ctx.req.headers, options) ??
       (await handle(new KoaApiRequest(ctx, path, clientGoneSignal(ctx.res))));
-    send(ctx, response);
+    if (isEventStreamBody(response.body)) {
+      // The stream writes itself into the raw response (Koa's body handling would buffer it).
+      ctx.respond = false;
+      ctx.res.writeHead(response.status, response.headers);
+      await response.body.pipeTo(ctx.res);
+      return;
+    }
+    send(ctx, response.status, response.headers, response.body);
   };
 }
 
-function send(ctx: Context, response: ApiResponse): void {
-  ctx.status = response.status;
+function send(ctx: Context, status: number, headers: ApiResponse["headers"], body: string | AsyncIterable<string>): void {
+  ctx.status = status;
   // Koa pipes a stream body with stream.pipeline: back-pressure, and the source is destroyed
   // (ending the store reads) when the client leaves or the export fails mid-way.
-  ctx.body = typeof response.body === "string" ? response.body : csvReadable(response.body);
+  ctx.body = typeof body === "string" ? body : csvReadable(body);
   // After the body, whose setter guesses a type and length: a HEAD answer keeps the GET's.
-  ctx.set(response.headers);
+  ctx.set(headers);
 }
 
 /**
@@ -96,7 +106,8 @@ export function hubErrors(): Middleware {
       await next();
     } catch (error) {
       if (ctx.headerSent) throw error;
-      send(ctx, frameworkErrorResponse(error));
+      const response = frameworkErrorResponse(error);
+      send(ctx, response.status, response.headers, response.body as string);
     }
   };
 }

@@ -10,8 +10,9 @@ import type { CsvExportOptions } from "../csv/export.js";
 import { ValidationError } from "../errors.js";
 import type { EventMessageOptions } from "../events/wire.js";
 import type { LogEventHub } from "../hub.js";
-import { refuseEmptyFilterParams, type ParsedLogQuery, type QueryParams } from "../query.js";
+import { parseStreamQuery, refuseEmptyFilterParams, type ParsedLogQuery, type QueryParams } from "../query.js";
 import { EventPageWriter } from "./event-page.js";
+import { EVENT_STREAM_HEADERS, EventStreams, isEventStreamBody, type EventStreamOptions, type EventStreamStats } from "./event-stream.js";
 import { LogPageWriter } from "./log-page.js";
 import {
   errorResponse,
@@ -36,6 +37,7 @@ export type ApiHub = Pick<
   | "readEvents"
   | "waitForState"
   | "timeZone"
+  | "limits"
 >;
 
 /** One request, as an adapter hands it over. */
@@ -54,6 +56,11 @@ export interface ApiRequest<Native = unknown> {
   signal?: AbortSignal;
   /** The framework's own request object, handed to {@link ApiHandlerOptions.getUser}. */
   native?: Native;
+  /**
+   * Request headers by lower-case name, as Node gives them (`req.headers`). Only
+   * `last-event-id` is read (by the event stream).
+   */
+  headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /**
@@ -86,10 +93,17 @@ export interface ApiHandlerOptions<Native = unknown> {
    * Not called for errors caused by the client going away.
    */
   onError?: (error: unknown, request: ApiRequest<Native>) => void;
+  /** The event stream (`GET /api/v1/event/stream`): keep-alive, `retry:`, slow-client bounds. */
+  stream?: EventStreamOptions;
 }
 
 /** The API as a function; see {@link createApiHandler}. */
-export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Promise<ApiResponse>;
+export interface ApiHandler<Native = unknown> {
+  /** Answers one request. The returned promise never rejects. */
+  (request: ApiRequest<Native>): Promise<ApiResponse>;
+  /** Live counts of the handler's event streams: open, opened, and clients dropped for not reading. */
+  readonly streams: EventStreamStats;
+}
 
 /**
  * Builds the API over a hub. Routes, relative to the mount point:
@@ -104,6 +118,11 @@ export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Prom
  *   dated `Content-Disposition` file name.
  * - `GET /api/v1/event`: `{ index, messages, offset }` for `index`, `limit`, `wait` (seconds of
  *   long poll), as the user from `getUser` sees the feed.
+ * - `GET /api/v1/event/stream`: the same feed as Server-Sent Events (`id:` the event's index,
+ *   `data:` its message), resuming after the `Last-Event-ID` header or the `lastEventId`
+ *   parameter (the header wins), else from the head; `event: lost` (data: how many) when the
+ *   cursor is older than retention. The body is an {@link EventStreamBody} for the adapter to
+ *   pipe into its response.
  * - `GET /api/v1/event/wait/{type}/{id}/{state}?duration=`: the container's info object.
  *
  * Errors answer `{ "error": { "code", "message", "param"? } }` (`param`: the query parameter
@@ -120,6 +139,7 @@ export type ApiHandler<Native = unknown> = (request: ApiRequest<Native>) => Prom
 export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHandlerOptions<Native> = {}): ApiHandler<Native> {
   const { getUser, eventMessages = {}, csv = {}, totalCountHeader = false, onError } = options;
   const eventPages = new EventPageWriter(eventMessages);
+  const streams = new EventStreams(hub, options.stream, eventMessages);
   const logPages = new LogPageWriter();
 
   async function resolveUser(request: ApiRequest<Native>): Promise<string | undefined> {
@@ -166,6 +186,14 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
     return jsonTextResponse(200, eventPages.write(page));
   }
 
+  async function streamEvents(request: ApiRequest<Native>, params: QueryParams): Promise<ApiResponse> {
+    const header = request.headers?.["last-event-id"];
+    const { lastEventId } = parseStreamQuery(params, Array.isArray(header) ? header.join(", ") : (header as string | undefined));
+    const user = await resolveUser(request);
+    const body = await streams.open(lastEventId, user, onError && ((error) => onError(error, request)));
+    return { status: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
+  }
+
   async function waitForState(match: ApiRouteMatch, params: QueryParams, signal: AbortSignal | undefined): Promise<ApiResponse> {
     const query = hub.parseWaitQuery({
       type: decodeSegment(match.params.type, "type"),
@@ -177,7 +205,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
     return jsonResponse(200, info);
   }
 
-  return async function handleApiRequest(request: ApiRequest<Native>): Promise<ApiResponse> {
+  const handleApiRequest = async function handleApiRequest(request: ApiRequest<Native>): Promise<ApiResponse> {
     const method = request.method.toUpperCase();
     const match = matchApiRoute(request.path);
     if (!match) return routeNotFoundResponse(method, request.path);
@@ -192,6 +220,8 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
           return await exportLog(params, request.signal);
         case "events":
           return await getEvents(request, params);
+        case "eventStream":
+          return await streamEvents(request, params);
         case "waitForState":
           return await waitForState(match, params, request.signal);
       }
@@ -201,6 +231,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
       return response;
     }
   };
+  return Object.defineProperty(handleApiRequest, "streams", { get: () => streams.stats, enumerable: true }) as ApiHandler<Native>;
 }
 
 /** A HEAD request answered as its GET, keeping the request's lazy `signal` getter. */
@@ -219,11 +250,17 @@ class GetForHead<Native> implements ApiRequest<Native> {
   get signal(): AbortSignal | undefined {
     return this.head.signal;
   }
+  get headers(): ApiRequest<Native>["headers"] {
+    return this.head.headers;
+  }
 }
 
-/** HEAD: the GET's status and headers, no body; a streamed body is closed unread. */
+/**
+ * HEAD: the GET's status and headers, no body; a streamed body is closed unread (an event
+ * stream holds nothing until it is piped, so it is simply dropped).
+ */
 async function withoutBody(response: ApiResponse): Promise<ApiResponse> {
-  if (typeof response.body !== "string") await response.body[Symbol.asyncIterator]().return?.();
+  if (typeof response.body !== "string" && !isEventStreamBody(response.body)) await response.body[Symbol.asyncIterator]().return?.();
   return { ...response, body: "" };
 }
 

@@ -24,6 +24,16 @@ export {
   type HttpErrorCode,
 } from "./response.js";
 export { EventPageWriter } from "./event-page.js";
+export {
+  EVENT_STREAM_HEADERS,
+  isEventStreamBody,
+  type EventStreamBody,
+  type EventStreamDrop,
+  type EventStreamHub,
+  type EventStreamOptions,
+  type EventStreamSink,
+  type EventStreamStats,
+} from "./event-stream.js";
 export { LogPageWriter } from "./log-page.js";
 export { matchApiRoute, type ApiRouteMatch, type ApiRouteName } from "./routes.js";
 export { clientGoneSignal, type ClosableResponse, type LazySignal } from "./client-signal.js";

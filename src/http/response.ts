@@ -5,6 +5,7 @@
  * @module
  */
 import { ErrorCodes, toHttpError, type ErrorCode } from "../errors.js";
+import type { EventStreamBody } from "./event-stream.js";
 
 /** A response for an adapter to write. */
 export interface ApiResponse {
@@ -17,8 +18,10 @@ export interface ApiResponse {
    * body has already produced its first chunk, so store errors surface as an error status
    * rather than a truncated `200`; a later failure makes the iteration throw, and the adapter
    * should then destroy the connection so the client sees an incomplete transfer.
+   * An {@link EventStreamBody} (the event stream) is written by handing it the response
+   * object: `await body.pipeTo(res)` after writing the status and headers.
    */
-  body: string | AsyncIterable<string>;
+  body: string | AsyncIterable<string> | EventStreamBody;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 /** The name of one route of the API. */
-export type ApiRouteName = "log" | "logExport" | "events" | "waitForState";
+export type ApiRouteName = "log" | "logExport" | "events" | "eventStream" | "waitForState";
 
 /** A path matched to a route: which one, the methods it answers, and its path parameters. */
 export interface ApiRouteMatch {
@@ -23,6 +23,7 @@ const FIXED: Readonly<Record<string, { route: ApiRouteName; methods: readonly st
   "/api/v1/log": { route: "log", methods: ["GET", "HEAD", "DELETE"] },
   "/api/v1/log/export": { route: "logExport", methods: ["GET", "HEAD"] },
   "/api/v1/event": { route: "events", methods: ["GET", "HEAD"] },
+  "/api/v1/event/stream": { route: "eventStream", methods: ["GET", "HEAD"] },
 };
 
 const WAIT_PREFIX = "/api/v1/event/wait/";

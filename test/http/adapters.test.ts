@@ -18,7 +18,8 @@ import {
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { seedEventResponse, seedLogResponse, seedWaitResponse } from "../fixtures/seed.js";
 import { seedCsvText, seedLogRecords } from "../fixtures/seed-logs.js";
-import { adapters, type AdapterOptions, type RunningServer } from "./servers.js";
+import { expectMatchesOpenApi } from "../helpers/openapi.js";
+import { adapters, PREFIX, type AdapterOptions, type RunningServer } from "./servers.js";
 
 /** A memory store that counts the reads the API causes. */
 class CountingStore extends MemoryStore {
@@ -71,6 +72,11 @@ async function request(url: string, init?: RequestInit & { user?: string }): Pro
     json = JSON.parse(text);
   } catch {
     json = undefined;
+  }
+  // Every answer of the API (not the host's own routes) must be what openapi.json says.
+  const { pathname } = new URL(url);
+  if (pathname.startsWith(`${PREFIX}/`)) {
+    expectMatchesOpenApi({ method: init?.method ?? "GET", path: pathname.slice(PREFIX.length), status: response.status, headers: response.headers, body: text });
   }
   return { status: response.status, headers: response.headers, text, json };
 }

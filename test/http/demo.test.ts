@@ -5,11 +5,11 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { findEngine } from "../helpers/engine.js";
 import { containersConf } from "../helpers/podman-service.js";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
@@ -85,6 +85,19 @@ describe("the demo (npm start)", () => {
     expect(cookie).toMatch(/^hub_session=[\w-]{22}$/);
     const asAlice = { headers: { cookie } };
 
+    // The shipped OpenAPI document, as a client generator would fetch it.
+    const described = await fetch(`${url}/api/v1/openapi.json`);
+    expect(described.status).toBe(200);
+    expect(await described.json()).toEqual(JSON.parse(readFileSync(join(root, "openapi.json"), "utf8")));
+
+    // A browser's EventSource with the session cookie: it sees the container events as they happen.
+    const stream = await fetch(`${url}/api/v1/event/stream`, asAlice);
+    expect(stream.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    let streamed = "";
+    const streamDone = (async () => {
+      for await (const chunk of stream.body!.pipeThrough(new TextDecoderStream())) streamed += chunk;
+    })();
+
     // Wait for running through the wait endpoint while starting utest.
     const waiting = fetch(`${url}/api/v1/event/wait/lxc/utest/running?duration=30`, asAlice);
     const started = await fetch(`${url}/api/v1/container/lxc/utest/start`, { method: "PUT", ...asAlice });
@@ -112,10 +125,14 @@ describe("the demo (npm start)", () => {
     expect(stopped.status).toBe(200);
     const longPoll = fetch(`${url}/api/v1/event?index=${page.offset + 1}&wait=600`, asAlice);
 
+    await vi.waitFor(() => expect(streamed).toContain('"state":"stop"'));
+
     demo.child.kill("SIGTERM");
     expect(await demo.exited).toBe(0);
-    // The pending long poll was answered, not cut off.
+    // The pending long poll was answered, not cut off; the stream ended cleanly with both events.
     expect((await longPoll).status).toBe(200);
+    await streamDone;
+    expect(streamed).toMatch(/^retry: \d+\n\nid: \d+\ndata: container:all:\{"container":"utest","state":"start","type":"lxc"\}\n\n/);
     expect(demo.output()).toContain("Stopped");
 
     const hub = new LogEventHub({ store: new SqliteStore(join(dataDir, "log-event-hub.sqlite")) });

@@ -4,7 +4,7 @@
  */
 import express from "express";
 import Koa from "koa";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ApiHandlerOptions, ApiHub } from "log-event-hub";
 import { hubErrorHandler, hubRouter } from "../../examples/express/hub-router.js";
@@ -23,7 +23,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Options every adapter takes; the test reads the user from an `x-user` header. */
+/** Options every adapter takes; the test reads the user from an `x-user` header or a `user` cookie. */
 export type AdapterOptions = Omit<ApiHandlerOptions, "getUser">;
 
 /** One adapter under test. */
@@ -54,6 +54,12 @@ function listen(server: Server): Promise<RunningServer> {
 
 const header = (value: string | string[] | undefined) => (typeof value === "string" ? value : undefined);
 
+/** The reader: the `x-user` header, else the `user` cookie (what a browser's EventSource sends). */
+function userOf(headers: IncomingHttpHeaders): string | undefined {
+  const cookie = /(?:^|;\s*)user=([^;]*)/.exec(headers.cookie ?? "");
+  return header(headers["x-user"]) ?? (cookie ? decodeURIComponent(cookie[1]!) : undefined);
+}
+
 export const adapters: Adapter[] = [
   {
     name: "express",
@@ -62,7 +68,7 @@ export const adapters: Adapter[] = [
       app.get("/host", (_req, res) => {
         res.send("host");
       });
-      app.use(PREFIX, hubRouter(hub, { ...options, getUser: (req) => header(req.headers["x-user"]) }));
+      app.use(PREFIX, hubRouter(hub, { ...options, getUser: (req) => userOf(req.headers) }));
       app.use(hubErrorHandler());
       return listen(createServer(app));
     },
@@ -72,7 +78,7 @@ export const adapters: Adapter[] = [
     start(hub, options = {}) {
       const app = new Koa();
       app.use(hubErrors());
-      app.use(hubMiddleware(hub, { ...options, prefix: PREFIX, getUser: (ctx) => header(ctx.req.headers["x-user"]) }));
+      app.use(hubMiddleware(hub, { ...options, prefix: PREFIX, getUser: (ctx) => userOf(ctx.req.headers) }));
       app.use((ctx) => {
         if (ctx.path === "/host") ctx.body = "host";
       });
