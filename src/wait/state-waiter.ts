@@ -3,7 +3,8 @@
  *
  * Waiters are grouped by container. Each watched container costs one entry, one in-flight
  * inspect at most, and one timer for its next look when one is due (a poll when the runtime has
- * no change feed, a settle look shortly after a change, a retry after a failed inspect); all
+ * no change feed, a steady look when its feed may be late, a settle look shortly after a change,
+ * a retry after a failed inspect); all
  * containers share one subscription to the hub's events and one to the runtime's `watch`.
  * Waiters sharing an `AbortSignal` share one abort listener.
  *
@@ -29,6 +30,15 @@ export interface StateWaiterOptions {
    * @default 1000
    */
   pollIntervalMs?: number;
+  /**
+   * While a container has pending waits and the runtime has a `watch`, look at it this often
+   * (after each answer) even when nothing changed, milliseconds, so a state the feed tells late
+   * is seen sooner. One inspect per interval per waited container, however many waits; idle
+   * containers are never looked at. `0` turns it off: waits then look only after a change (and
+   * in the settle window after it).
+   * @default the runtime's `lookIntervalMs`, else 0
+   */
+  lookIntervalMs?: number;
   /**
    * How long a wait whose duration ended may wait for the inspect that confirms the current
    * state, milliseconds. Past it (a runtime that hangs rather than fails) the wait rejects
@@ -145,6 +155,8 @@ export class StateWaiter {
   private readonly runtime: ContainerRuntime;
   private readonly subscribeEvents: StateWaiterOptions["subscribeEvents"];
   private readonly pollIntervalMs: number;
+  /** Steady looks at waited containers of a runtime with `watch`; 0 when off. */
+  private readonly lookIntervalMs: number;
   private readonly confirmTimeoutMs: number;
   private readonly entries = new Map<string, Entry>();
   /** Alias key -> entries known under it (usually one). */
@@ -180,6 +192,11 @@ export class StateWaiter {
     const poll = options.pollIntervalMs ?? 1000;
     if (!Number.isFinite(poll) || poll <= 0) throw new TypeError(`pollIntervalMs must be a positive number, got ${String(poll)}`);
     this.pollIntervalMs = poll;
+    const look = options.lookIntervalMs ?? this.runtime.lookIntervalMs ?? 0;
+    if (!Number.isFinite(look) || look < 0) {
+      throw new TypeError(`lookIntervalMs must be a number of milliseconds >= 0, got ${String(look)}`);
+    }
+    this.lookIntervalMs = look;
     const confirm = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
     if (!Number.isFinite(confirm) || confirm <= 0) {
       throw new TypeError(`confirmTimeoutMs must be a positive number, got ${String(confirm)}`);
@@ -488,7 +505,8 @@ export class StateWaiter {
   /**
    * The next inspect of a container with pending waits: a jittered, capped retry after a
    * failure; a settle step while a recent change may still be bringing the state; else a poll
-   * when the runtime has no `watch`. A container nobody waits on is never looked at.
+   * when the runtime has no `watch`, or a steady look (`lookIntervalMs`) when it has one whose
+   * feed may be late. A container nobody waits on is never looked at.
    */
   private scheduleNextLook(entry: Entry, ok: boolean): void {
     if (entry.waiters.size === 0) return;
@@ -501,6 +519,8 @@ export class StateWaiter {
       entry.settleStep--;
     } else if (!this.runtime.watch) {
       delay = this.pollIntervalMs;
+    } else if (this.lookIntervalMs > 0) {
+      delay = this.lookIntervalMs;
     }
     if (delay === undefined) return;
     if (!this.runtime.watch) delay = Math.min(delay, this.pollIntervalMs);
