@@ -19,6 +19,12 @@ export interface ContainerChange {
   state?: ContainerInfo["state"];
   /** The runtime's own action name (`start`, `die`, `destroy`, ...), informational. */
   action?: string;
+  /**
+   * The container's info, read by an inspect the runtime made after the change (for example
+   * after an action of its own returned). Waits take it as an inspect's answer, without
+   * inspecting again.
+   */
+  info?: ContainerInfo;
 }
 
 /** The runtime contract. */

@@ -419,7 +419,30 @@ export class StateWaiter {
   }
 
   private onRuntimeChange(change: ContainerChange): void {
-    this.wake(change.type, [change.id, change.name]);
+    if (change.info) this.answer(change.type, change.info);
+    else this.wake(change.type, [change.id, change.name]);
+  }
+
+  /**
+   * A fresh info the runtime read itself (after an action of its own): settles the waits it
+   * satisfies at once, as an inspect's answer would, and keeps the settle window of the others
+   * open. No inspect is made for it.
+   */
+  private answer(type: ContainerType, info: ContainerInfo): void {
+    const hit = new Set<Entry>();
+    for (const name of [info.id, info.name]) {
+      const set = this.byAlias.get(aliasKey(type, name));
+      if (set) for (const entry of set) hit.add(entry);
+    }
+    for (const entry of hit) {
+      for (const waiter of entry.waiters) {
+        if (info.state === waiter.target || waiter.final) waiter.resolve(info);
+        else waiter.seen = true;
+      }
+      if (entry.released) continue;
+      entry.settleStep = SETTLE_LOOKS;
+      if (!entry.inspecting && entry.pollTimer === undefined) this.scheduleNextLook(entry, true);
+    }
   }
 
   /** Re-inspects every entry the change may concern (once each, however many waiters). */

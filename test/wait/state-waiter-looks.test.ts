@@ -89,13 +89,13 @@ describe("StateWaiter steady looks", () => {
   it("looks once per interval at each waited container however many wait, and never at idle ones", async () => {
     const runtime = new QuietRuntime();
     runtime.add("web", "stopped");
-    runtime.add("db", "stopped");
+    runtime.add("db", "running");
     runtime.add("idle", "stopped");
     const waiter = new StateWaiter({ runtime, subscribeEvents: noHubEvents, lookIntervalMs: 100 });
     const controller = new AbortController();
     const waits = [
       ...Array.from({ length: 50 }, () => waiter.wait({ type: "docker", id: "web", state: "running", timeoutMs: HOUR, signal: controller.signal })),
-      ...Array.from({ length: 50 }, () => waiter.wait({ type: "docker", id: "db", state: "paused", timeoutMs: HOUR, signal: controller.signal })),
+      ...Array.from({ length: 50 }, () => waiter.wait({ type: "docker", id: "db", state: "stopped", timeoutMs: HOUR, signal: controller.signal })),
     ];
     const outcomes = Promise.allSettled(waits);
     await flush();
@@ -128,6 +128,46 @@ describe("StateWaiter steady looks", () => {
     await flush();
     runtime.set("web", "running");
     for (const w of runtime.watchers) w({ type: "docker", id: "web", state: "running" });
+    await flush();
+    expect(result?.state).toBe("running");
+    expect(runtime.looksAt("web")).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("takes the info a change carries (the runtime's read after its own action) as an answer, without inspecting", async () => {
+    const runtime = new QuietRuntime();
+    runtime.add("web", "stopped");
+    const waiter = new StateWaiter({ runtime, subscribeEvents: noHubEvents });
+    let running: ContainerInfo | undefined;
+    let stopped: ContainerInfo | undefined;
+    void waiter.wait({ type: "docker", id: "web", state: "running", timeoutMs: HOUR }).then((info) => (running = info));
+    const stillWaiting = waiter.wait({ type: "docker", id: "web", state: "stopped", timeoutMs: HOUR }).then((info) => (stopped = info));
+    await flush();
+    expect(stopped?.state).toBe("stopped"); // was stopped already
+    await stillWaiting;
+    const info = { ...runtime.containers.get("web")!, state: "running" };
+    for (const w of runtime.watchers) w({ type: "docker", id: "web", name: "web", state: "running", info });
+    expect(running).toBeUndefined(); // the promise callback runs on a later turn
+    await flush();
+    expect(running).toEqual(info);
+    expect(runtime.looksAt("web")).toBe(1); // only the first look: the change's info answered
+    expect(waiter.stats()).toEqual({ containers: 0, waiters: 0, timers: 0, listeners: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a change's info that does not satisfy a wait keeps it waiting, with its settle looks, and releases them when it ends", async () => {
+    const runtime = new QuietRuntime();
+    runtime.add("web", "stopped");
+    const waiter = new StateWaiter({ runtime, subscribeEvents: noHubEvents });
+    let result: ContainerInfo | undefined;
+    void waiter.wait({ type: "docker", id: "web", state: "running", timeoutMs: HOUR }).then((info) => (result = info));
+    await flush();
+    for (const w of runtime.watchers) w({ type: "docker", id: "web", name: "web", info: { ...runtime.containers.get("web")! } });
+    await flush();
+    expect(result).toBeUndefined();
+    expect(waiter.stats().timers).toBe(2); // the timeout and the next settle look
+    runtime.set("web", "running");
+    await vi.advanceTimersByTimeAsync(25);
     await flush();
     expect(result?.state).toBe("running");
     expect(runtime.looksAt("web")).toBe(2);

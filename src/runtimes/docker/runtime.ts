@@ -266,6 +266,8 @@ export class DockerRuntime implements ContainerRuntime {
     this.notify({ type: "docker", id, action, ...(STATE_AFTER[action] && { state: STATE_AFTER[action] }) });
     const info = await this.inspect(type, id);
     if (!info) throw new NotFoundError(`No docker container "${id}"`);
+    // Waits take this read as it is: no second inspect at the moment the engine is busiest.
+    this.notify({ type: "docker", id: info.id, name: info.name, action, state: info.state, info });
     return info;
   }
 
