@@ -123,7 +123,8 @@ const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
  * after each answer, `SETTLE_LOOKS` times (about a second): a state an action is bringing about
  * is seen within an inspect and 25 ms, sooner than a late change feed tells (podman reads its
  * event file every 250 ms) and than an engine's own wait (podman polls every 250 ms). Only
- * containers with pending waits are looked at, and only after a change.
+ * containers with pending waits are looked at: after a change, and (with `lookIntervalMs`) at
+ * that steady interval between changes.
  */
 const SETTLE_INTERVAL_MS = 25;
 const SETTLE_LOOKS = 40;
