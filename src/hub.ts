@@ -101,6 +101,13 @@ export interface HubOptions<C extends string = never, E extends object = {}> {
   /** How often `waitForState` polls a runtime that has no change feed, milliseconds. @default 1000 */
   statePollIntervalMs?: number;
   /**
+   * While a container has pending `waitForState` calls, look at it this often even when the
+   * runtime's change feed tells nothing, milliseconds (one inspect per interval per waited
+   * container, however many waits; idle containers are never looked at). `0` turns it off.
+   * @default the runtime's `lookIntervalMs` (100 for `DockerRuntime`), else 0
+   */
+  stateLookIntervalMs?: number;
+  /**
    * How long a `waitForState` whose timeout ran out waits for the inspect that confirms the
    * current state before it rejects `RuntimeUnavailableError`, milliseconds. @default 2000
    */
@@ -213,6 +220,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
           return () => this.off("event", relay);
         },
         pollIntervalMs: options.statePollIntervalMs ?? 1000,
+        ...(options.stateLookIntervalMs !== undefined && { lookIntervalMs: options.stateLookIntervalMs }),
         ...(options.stateConfirmTimeoutMs !== undefined && { confirmTimeoutMs: options.stateConfirmTimeoutMs }),
       });
     }

@@ -19,6 +19,12 @@ export interface ContainerChange {
   state?: ContainerInfo["state"];
   /** The runtime's own action name (`start`, `die`, `destroy`, ...), informational. */
   action?: string;
+  /**
+   * The container's info, read by an inspect the runtime made after the change (for example
+   * after an action of its own returned). Waits take it as an inspect's answer, without
+   * inspecting again.
+   */
+  info?: ContainerInfo;
 }
 
 /** The runtime contract. */
@@ -36,6 +42,16 @@ export interface ContainerRuntime {
    * containers. Without it, the hub polls `inspect` at a bounded interval while waits are pending.
    */
   watch?(listener: (change: ContainerChange) => void): () => void;
+
+  /**
+   * Optional, for a runtime whose `watch` can tell a change late (or not at all, for an action
+   * it did not see begin): while a container has pending waits, the hub also looks at it this
+   * often, milliseconds, whether or not anything changed. One inspect per interval per waited
+   * container, however many wait on it; a container nobody waits on is never looked at. Absent
+   * or `0`: waits look only after a change (and briefly after it). The hub's
+   * `stateLookIntervalMs` overrides it.
+   */
+  readonly lookIntervalMs?: number;
 
   /** Optional: release connections and timers. Called by `hub.close()` only if the hub owns it. */
   close?(): Promise<void>;

@@ -43,6 +43,11 @@ export class CompositeRuntime implements ContainerRuntime {
    * the function that unsubscribes from all of them.
    */
   readonly watch?: (listener: (change: ContainerChange) => void) => () => void;
+  /**
+   * The shortest non-zero `lookIntervalMs` of the routed runtimes (a late feed in any of them),
+   * absent when none asks for steady looks. The hub's waits apply it to every waited container.
+   */
+  readonly lookIntervalMs?: number;
   private readonly routes: RuntimesByType;
   private readonly closeRuntimes: boolean;
 
@@ -63,6 +68,8 @@ export class CompositeRuntime implements ContainerRuntime {
         };
       };
     }
+    const looks = distinct.map((runtime) => runtime.lookIntervalMs ?? 0).filter((ms) => ms > 0);
+    if (looks.length > 0) this.lookIntervalMs = Math.min(...looks);
   }
 
   /** The runtime serving `type`, or `undefined` (for actions the contract does not cover). */

@@ -3,7 +3,8 @@
  *
  * Waiters are grouped by container. Each watched container costs one entry, one in-flight
  * inspect at most, and one timer for its next look when one is due (a poll when the runtime has
- * no change feed, a settle look shortly after a change, a retry after a failed inspect); all
+ * no change feed, a steady look when its feed may be late, a settle look shortly after a change,
+ * a retry after a failed inspect); all
  * containers share one subscription to the hub's events and one to the runtime's `watch`.
  * Waiters sharing an `AbortSignal` share one abort listener.
  *
@@ -29,6 +30,15 @@ export interface StateWaiterOptions {
    * @default 1000
    */
   pollIntervalMs?: number;
+  /**
+   * While a container has pending waits and the runtime has a `watch`, look at it this often
+   * (after each answer) even when nothing changed, milliseconds, so a state the feed tells late
+   * is seen sooner. One inspect per interval per waited container, however many waits; idle
+   * containers are never looked at. `0` turns it off: waits then look only after a change (and
+   * in the settle window after it).
+   * @default the runtime's `lookIntervalMs`, else 0
+   */
+  lookIntervalMs?: number;
   /**
    * How long a wait whose duration ended may wait for the inspect that confirms the current
    * state, milliseconds. Past it (a runtime that hangs rather than fails) the wait rejects
@@ -113,7 +123,8 @@ const DEFAULT_CONFIRM_TIMEOUT_MS = 2000;
  * after each answer, `SETTLE_LOOKS` times (about a second): a state an action is bringing about
  * is seen within an inspect and 25 ms, sooner than a late change feed tells (podman reads its
  * event file every 250 ms) and than an engine's own wait (podman polls every 250 ms). Only
- * containers with pending waits are looked at, and only after a change.
+ * containers with pending waits are looked at: after a change, and (with `lookIntervalMs`) at
+ * that steady interval between changes.
  */
 const SETTLE_INTERVAL_MS = 25;
 const SETTLE_LOOKS = 40;
@@ -145,6 +156,8 @@ export class StateWaiter {
   private readonly runtime: ContainerRuntime;
   private readonly subscribeEvents: StateWaiterOptions["subscribeEvents"];
   private readonly pollIntervalMs: number;
+  /** Steady looks at waited containers of a runtime with `watch`; 0 when off. */
+  private readonly lookIntervalMs: number;
   private readonly confirmTimeoutMs: number;
   private readonly entries = new Map<string, Entry>();
   /** Alias key -> entries known under it (usually one). */
@@ -180,6 +193,11 @@ export class StateWaiter {
     const poll = options.pollIntervalMs ?? 1000;
     if (!Number.isFinite(poll) || poll <= 0) throw new TypeError(`pollIntervalMs must be a positive number, got ${String(poll)}`);
     this.pollIntervalMs = poll;
+    const look = options.lookIntervalMs ?? this.runtime.lookIntervalMs ?? 0;
+    if (!Number.isFinite(look) || look < 0) {
+      throw new TypeError(`lookIntervalMs must be a number of milliseconds >= 0, got ${String(look)}`);
+    }
+    this.lookIntervalMs = look;
     const confirm = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
     if (!Number.isFinite(confirm) || confirm <= 0) {
       throw new TypeError(`confirmTimeoutMs must be a positive number, got ${String(confirm)}`);
@@ -402,7 +420,30 @@ export class StateWaiter {
   }
 
   private onRuntimeChange(change: ContainerChange): void {
-    this.wake(change.type, [change.id, change.name]);
+    if (change.info) this.answer(change.type, change.info);
+    else this.wake(change.type, [change.id, change.name]);
+  }
+
+  /**
+   * A fresh info the runtime read itself (after an action of its own): settles the waits it
+   * satisfies at once, as an inspect's answer would, and keeps the settle window of the others
+   * open. No inspect is made for it.
+   */
+  private answer(type: ContainerType, info: ContainerInfo): void {
+    const hit = new Set<Entry>();
+    for (const name of [info.id, info.name]) {
+      const set = this.byAlias.get(aliasKey(type, name));
+      if (set) for (const entry of set) hit.add(entry);
+    }
+    for (const entry of hit) {
+      for (const waiter of entry.waiters) {
+        if (info.state === waiter.target || waiter.final) waiter.resolve(info);
+        else waiter.seen = true;
+      }
+      if (entry.released) continue;
+      entry.settleStep = SETTLE_LOOKS;
+      if (!entry.inspecting && entry.pollTimer === undefined) this.scheduleNextLook(entry, true);
+    }
   }
 
   /** Re-inspects every entry the change may concern (once each, however many waiters). */
@@ -488,7 +529,8 @@ export class StateWaiter {
   /**
    * The next inspect of a container with pending waits: a jittered, capped retry after a
    * failure; a settle step while a recent change may still be bringing the state; else a poll
-   * when the runtime has no `watch`. A container nobody waits on is never looked at.
+   * when the runtime has no `watch`, or a steady look (`lookIntervalMs`) when it has one whose
+   * feed may be late. A container nobody waits on is never looked at.
    */
   private scheduleNextLook(entry: Entry, ok: boolean): void {
     if (entry.waiters.size === 0) return;
@@ -501,6 +543,8 @@ export class StateWaiter {
       entry.settleStep--;
     } else if (!this.runtime.watch) {
       delay = this.pollIntervalMs;
+    } else if (this.lookIntervalMs > 0) {
+      delay = this.lookIntervalMs;
     }
     if (delay === undefined) return;
     if (!this.runtime.watch) delay = Math.min(delay, this.pollIntervalMs);

@@ -18,6 +18,14 @@ export interface DockerRuntimeOptions extends EngineClientOptions {
    * @default true
    */
   stats?: boolean;
+  /**
+   * While a container has pending waits, the hub looks at it this often whether or not the
+   * event feed told anything, milliseconds (see {@link ContainerRuntime.lookIntervalMs}):
+   * podman's feed tells a change up to 250 ms late, and tells nothing of an action made with
+   * the CLI until it is done. `0` turns it off.
+   * @default 100
+   */
+  lookIntervalMs?: number;
   /** Backoff of the event stream's reconnection. */
   reconnect?: ReconnectOptions;
   /** Called when the event stream fails or drops (it reconnects on its own). */
@@ -113,11 +121,18 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly stream: EngineEventStream;
   private readonly withStats: boolean;
   private readonly reconnect: ReconnectOptions;
+  /** How often waits look at a waited container besides the event feed; see {@link DockerRuntimeOptions.lookIntervalMs}. */
+  readonly lookIntervalMs: number;
   /** `watch` listeners, told directly about actions this runtime performs. */
   private readonly watchers = new Set<(change: ContainerChange) => void>();
 
   constructor(options: DockerRuntimeOptions = {}) {
-    const { stats, reconnect, onStreamError, ...client } = options;
+    const { stats, reconnect, onStreamError, lookIntervalMs, ...client } = options;
+    const look = lookIntervalMs ?? 100;
+    if (!Number.isFinite(look) || look < 0) {
+      throw new TypeError(`lookIntervalMs must be a number of milliseconds >= 0, got ${String(lookIntervalMs)}`);
+    }
+    this.lookIntervalMs = look;
     this.engine = new EngineClient(client);
     this.withStats = stats ?? true;
     this.reconnect = { ...reconnect };
@@ -251,6 +266,8 @@ export class DockerRuntime implements ContainerRuntime {
     this.notify({ type: "docker", id, action, ...(STATE_AFTER[action] && { state: STATE_AFTER[action] }) });
     const info = await this.inspect(type, id);
     if (!info) throw new NotFoundError(`No docker container "${id}"`);
+    // Waits take this read as it is: no second inspect at the moment the engine is busiest.
+    this.notify({ type: "docker", id: info.id, name: info.name, action, state: info.state, info });
     return info;
   }
 
