@@ -136,8 +136,10 @@ function oneOrMany(value: unknown, param: string, what: string): unknown[] {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  const type = typeof value;
+  return type === "object" ? "an object" : `a ${type}`;
 }
 
 /**
