@@ -31,5 +31,6 @@ export default {
   cleanTempDir: "always",
   concurrency: 2,
   timeoutMS: 10000,
-  thresholds: { high: 95, low: 90, break: 90 },
+  // The bar (90% per module, equivalent mutants left out) is checked by scripts/mutation-score.mjs.
+  thresholds: { high: 95, low: 90, break: null },
 };
