@@ -10,6 +10,9 @@ export default defineConfig({
     // Replaces the base list (mergeConfig would append to it).
     include: [
       "test/core/**/*.test.ts",
+      // Not judging any mutated module, and slow to load: a child process, a shared-store relay.
+      "!test/core/exit.test.ts",
+      "!test/core/hub.relay.test.ts",
       "test/csv/**/*.test.ts",
       "test/wait/**/*.test.ts",
       "test/http/handler.test.ts",
