@@ -167,7 +167,7 @@ describe("the hub over a store whose append fails or is slow", () => {
       expect((outcome as PromiseRejectedResult).reason).toBe(store.failure);
     }
     expect(emitted).toEqual([]);
-    const events = await Promise.allSettled([hub.publish({ category: "image", user: "all", payload: {} })]);
+    const events = await Promise.allSettled([hub.publish({ category: "image", user: "all", payload: {} } as never)]);
     expect(events[0]?.status).toBe("rejected");
     // The failure is not sticky: the next append after the store recovers is written.
     store.failure = undefined;

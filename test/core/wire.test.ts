@@ -115,13 +115,13 @@ describe("toEventPageJson", () => {
   const event = { index: 7, ts: 1426613412, timeUs: 1426613412_000_000, category: "image", user: "all", payload: { a: 1 } };
 
   it("gives { index, messages, offset }, adding lost only when it is above 0", () => {
-    expect(toEventPageJson({ index: 6, events: [event], offset: 7 })).toEqual({ index: 6, messages: ['image:all:{"a":1}'], offset: 7 });
-    expect(Object.keys(toEventPageJson({ index: 6, events: [event], offset: 7, lost: 0 }))).toEqual(["index", "messages", "offset"]);
+    expect(toEventPageJson({ index: 6, events: [event] as never, offset: 7 })).toEqual({ index: 6, messages: ['image:all:{"a":1}'], offset: 7 });
+    expect(Object.keys(toEventPageJson({ index: 6, events: [event] as never, offset: 7, lost: 0 }))).toEqual(["index", "messages", "offset"]);
     expect(toEventPageJson({ index: 6, events: [], offset: 7, lost: 3 })).toEqual({ index: 6, messages: [], offset: 7, lost: 3 });
   });
 
   it("passes the timestamp option on to every message", () => {
-    expect(toEventPageJson({ index: 6, events: [event], offset: 7 }, { withTimestamp: true }).messages).toEqual(['image:all:1426613412:{"a":1}']);
+    expect(toEventPageJson({ index: 6, events: [event] as never, offset: 7 }, { withTimestamp: true }).messages).toEqual(['image:all:1426613412:{"a":1}']);
     expect(formatEventMessage(event, {})).toBe('image:all:{"a":1}');
   });
 });
