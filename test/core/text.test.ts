@@ -66,6 +66,7 @@ describe("checkCharacters", () => {
 
   it("says when the character is an unpaired surrogate", () => {
     expect(refusal("x\uD83D", "message")).toEqual(["message", `"message" contains an unpaired surrogate (U+D83D), which is not allowed`]);
+    expect(refusal("\uD800", "user", "singleLine")).toEqual(["user", `"user" contains an unpaired surrogate (U+D800), which is not allowed`]);
     expect(refusal("\uDE00", "text")).toEqual(["text", `"text" contains an unpaired surrogate (U+DE00), which is not allowed`]);
   });
 });
