@@ -91,15 +91,16 @@ describe("Batcher", () => {
   });
 
   it("idle() also waits for items pushed while it waited", async () => {
-    const calls: number[][] = [];
+    const written: number[] = [];
     const batcher = new Batcher<number, number>(async (items) => {
-      calls.push(items);
+      await new Promise((resolve) => setImmediate(resolve));
+      written.push(...items);
       return items;
     });
     // Pushed by a caller reacting to its first result, before idle() looks again.
     void batcher.push(1).then(() => batcher.push(2));
     await batcher.idle();
-    expect(calls).toEqual([[1], [2]]);
+    expect(written).toEqual([1, 2]);
   });
 
   it("idle() waits for everything queued, failed batches included, and resolves at once when nothing is", async () => {
