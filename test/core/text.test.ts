@@ -75,6 +75,7 @@ describe("ASCII case folding and the text filter", () => {
   it("folds A-Z only", () => {
     expect(foldAsciiCase("ABC xyz ÄÖÜ İ \u212A")).toBe("abc xyz ÄÖÜ İ \u212A");
     expect(foldAsciiCase("already lower")).toBe("already lower");
+    expect(foldAsciiCase("ABC")).toBe("abc");
     expect(foldAsciiCase("MiXeD CaSe @[`{")).toBe("mixed case @[`{");
   });
 

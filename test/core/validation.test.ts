@@ -3,6 +3,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   checkInteger,
+  knownCategories,
+  normalizeCategory,
+  normalizeLevel,
   LogEventHub,
   normalizeCategories,
   normalizeFilter,
@@ -307,5 +310,35 @@ describe("the hub refuses non-string fields with a ValidationError naming them",
     ]);
     expect(await refusalOf(hub.readEvents({ user: "" }))).toEqual(["user", `"user" must be a non-empty string`]);
     expect(await refusalOf(hub.publish(undefined as never))).toEqual([undefined, "An event must be an object"]);
+  });
+});
+
+describe("what the mutation run found untested", () => {
+  it("parsed queries hold only the fields that were given (no keys set to undefined)", () => {
+    expect(parseLogQuery({})).toStrictEqual({});
+    expect(parseLogQuery({ level: "", category: "", user: "", text: "" })).toStrictEqual({});
+    expect(parseEventQuery({})).toStrictEqual({});
+  });
+
+  it("the level and category checks name `level` and `category` when called without a parameter name", () => {
+    expect(refusal(() => normalizeLevel(5))).toEqual(["level", `"level" must be a string, got a number`]);
+    expect(refusal(() => normalizeCategory(5, ["system"]))).toEqual(["category", `"category" must be a string, got a number`]);
+  });
+
+  it("knownCategories without extras is the built-in list", () => {
+    expect(knownCategories(undefined)).toEqual(["container", "image", "import", "export", "backup", "system"]);
+  });
+
+  it("a typed filter's timeEnd of 0 means no bound, so any timeStart goes with it", () => {
+    const limits = resolveLimits(undefined);
+    expect(normalizeFilter({ timeStart: 5, timeEnd: 0 }, [], limits)).toStrictEqual({ fromUs: 5_000_000 });
+    expect(normalizeFilter({ timeStart: 0, timeEnd: 5 }, [], limits)).toStrictEqual({ toUs: 5_999_999 });
+  });
+
+  it("a typed filter's user is checked as a single-line field named `user`", () => {
+    expect(refusal(() => normalizeFilter({ user: "a\tb" }, [], resolveLimits(undefined)))).toEqual([
+      "user",
+      `"user" contains a control character (U+0009), which is not allowed`,
+    ]);
   });
 });
