@@ -15,6 +15,7 @@ import {
   RuntimeUnavailableError,
   ValidationError,
 } from "./errors.js";
+import { pageCursor } from "./events/cursor.js";
 import { FeedSignal } from "./events/feed-signal.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
 import { checkCharacters } from "./logs/text.js";
@@ -649,28 +650,16 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       ...(user !== undefined && { user }),
     });
     this.feed.advance(window.head);
-    const { events, head, oldest } = window;
+    const cursor = pageCursor(window, index, limit);
+    if (cursor.lost > 0 && this.options.expiredCursor === "error") {
+      throw new CursorExpiredError(`The cursor is older than retention: ${cursor.lost} events were dropped`, cursor.lost, cursor.index + 1);
+    }
     const page: EventPage<EventPayloads<E>> = {
-      index: 0,
-      events: events.map((e) => this.hubEvent(e)).reverse() as HubEvent<EventPayloads<E>>[],
-      offset: head,
+      index: cursor.index,
+      events: window.events.map((e) => this.hubEvent(e)).reverse() as HubEvent<EventPayloads<E>>[],
+      offset: cursor.offset,
     };
-    // The oldest index still retained minus one: where an unbroken read could start.
-    const retainedFrom = oldest > 0 ? oldest - 1 : head;
-    if (index === undefined) {
-      page.index = events.length === limit ? (events[0] as StoredEvent).index - 1 : retainedFrom;
-      return page;
-    }
-    if (index > head) {
-      throw new ValidationError(`"index" ${index} is ahead of the feed (newest is ${head})`, "index");
-    }
-    const lost = Math.max(0, retainedFrom - index);
-    if (lost > 0 && this.options.expiredCursor === "error") {
-      throw new CursorExpiredError(`The cursor is older than retention: ${lost} events were dropped`, lost, retainedFrom + 1);
-    }
-    page.index = Math.max(index, retainedFrom);
-    if (events.length === limit) page.offset = (events[events.length - 1] as StoredEvent).index;
-    if (lost > 0) page.lost = lost;
+    if (cursor.lost > 0) page.lost = cursor.lost;
     return page;
   }
 

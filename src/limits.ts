@@ -37,17 +37,37 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = Object.freeze({
   maxTextLength: 1024,
 });
 
-/** Fills in defaults and checks that each given limit is a positive integer. */
+/**
+ * Fills in defaults and checks the given limits: each a positive integer, of a known name, with
+ * `defaultLimit <= maxLimit` and `defaultWaitTimeoutMs <= maxWaitMs`. `undefined` fields take
+ * their default.
+ *
+ * @throws TypeError naming the limit at fault (a programming error, like any bad constructor option).
+ */
 export function resolveLimits(given: Partial<HubLimits> | undefined): HubLimits {
-  const limits: HubLimits = { ...DEFAULT_LIMITS, ...dropUndefined(given ?? {}) };
+  if (given !== undefined && (given === null || typeof given !== "object" || Array.isArray(given))) {
+    throw new TypeError(`limits must be an object, got ${given === null ? "null" : typeof given}`);
+  }
+  const defined = dropUndefined(given ?? {});
+  for (const key of Object.keys(defined)) {
+    // A misspelt limit would otherwise be ignored without a word.
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) {
+      throw new TypeError(`limits.${key} is not a known limit; known limits: ${Object.keys(DEFAULT_LIMITS).join(", ")}`);
+    }
+  }
+  const limits: HubLimits = { ...DEFAULT_LIMITS, ...defined };
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new TypeError(`limits.${key} must be a positive integer, got ${String(value)}`);
     }
   }
-  if (limits.defaultLimit > limits.maxLimit) throw new TypeError("limits.defaultLimit must not exceed limits.maxLimit");
+  if (limits.defaultLimit > limits.maxLimit) {
+    throw new TypeError(`limits.defaultLimit (${limits.defaultLimit}) must not exceed limits.maxLimit (${limits.maxLimit})`);
+  }
   if (limits.defaultWaitTimeoutMs > limits.maxWaitMs) {
-    throw new TypeError("limits.defaultWaitTimeoutMs must not exceed limits.maxWaitMs");
+    throw new TypeError(
+      `limits.defaultWaitTimeoutMs (${limits.defaultWaitTimeoutMs}) must not exceed limits.maxWaitMs (${limits.maxWaitMs})`,
+    );
   }
   return limits;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from "./errors.js";
-import { DEFAULT_LIMITS, type HubLimits } from "./limits.js";
+import { resolveLimits, type HubLimits } from "./limits.js";
 import { checkCharacters } from "./logs/text.js";
 import {
   BUILTIN_LOG_CATEGORIES,
@@ -29,7 +29,7 @@ export type QueryParams =
 export interface ParseContext {
   /** Extra log categories the host registered. */
   categories?: readonly string[];
-  /** Limits (defaults apply to whatever is missing). */
+  /** Limits: defaults apply to whatever is missing or `undefined`; checked as {@link resolveLimits} does. */
   limits?: Partial<HubLimits>;
 }
 
@@ -136,8 +136,10 @@ function oneOrMany(value: unknown, param: string, what: string): unknown[] {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  const type = typeof value;
+  return type === "object" ? "an object" : `a ${type}`;
 }
 
 /**
@@ -196,7 +198,7 @@ export function knownCategories(extra: readonly string[] | undefined): string[] 
  * @throws ValidationError naming the parameter at fault.
  */
 export function parseLogQuery(params: QueryParams, context: ParseContext = {}): ParsedLogQuery {
-  const limits = { ...DEFAULT_LIMITS, ...context.limits };
+  const limits = resolveLimits(context.limits);
   const known = knownCategories(context.categories);
   const query: ParsedLogQuery = {};
   const timeStart = aliased(params, "time_start", "start");
@@ -259,7 +261,7 @@ function checkText(text: string, param: string, limits: HubLimits): string {
  * @throws ValidationError naming the parameter at fault.
  */
 export function parseEventQuery(params: QueryParams, context: ParseContext = {}): ParsedEventQuery {
-  const limits = { ...DEFAULT_LIMITS, ...context.limits };
+  const limits = resolveLimits(context.limits);
   const query: ParsedEventQuery = {};
   const index = optionalInteger(params, "index", 0, Number.MAX_SAFE_INTEGER);
   if (index !== undefined) query.index = index;
@@ -303,7 +305,7 @@ const WAIT_STATES: readonly WaitState[] = ["running", "stopped"];
  * @throws ValidationError naming the parameter at fault.
  */
 export function parseWaitQuery(params: QueryParams, context: ParseContext = {}): WaitQuery {
-  const limits = { ...DEFAULT_LIMITS, ...context.limits };
+  const limits = resolveLimits(context.limits);
   const type = single(params, "type");
   if (type === undefined || !(CONTAINER_TYPES as readonly string[]).includes(type)) {
     throw new ValidationError(`"type" must be one of ${CONTAINER_TYPES.join(", ")}`, "type");
