@@ -193,7 +193,7 @@ export interface HttpError {
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HubError) {
     const status = STATUS_BY_CODE[error.code];
-    const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "RUNTIME_UNAVAILABLE"
+    const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "QUERY_TIMEOUT" && error.code !== "RUNTIME_UNAVAILABLE"
       ? "Internal error"
       : error.message;
     return { status, body: { error: { code: error.code, message } } };
