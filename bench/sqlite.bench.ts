@@ -88,7 +88,7 @@ const TEMPLATES = [
 ];
 
 /** Fills a file with `rows` records shaped like a busy container manager's log. */
-async function bigFile(dir: string, rows: number): Promise<string> {
+export async function bigFile(dir: string, rows: number): Promise<string> {
   const path = await freshFile(dir, "big");
   const db = new Database(path);
   db.pragma("journal_mode = WAL");

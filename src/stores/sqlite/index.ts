@@ -26,7 +26,16 @@ import {
   type SqliteStatementLike,
 } from "./driver.js";
 import { dropStatistics, inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
-import { CONTAINS_FUNCTION, countShape, deleteShape, examinesRows, type IdRange, selectShape, type ShapeContext } from "./sql.js";
+import {
+  CONTAINS_FUNCTION,
+  countShape,
+  deleteShape,
+  examinesRows,
+  type IdRange,
+  selectShape,
+  type ShapeContext,
+  usesTrigram,
+} from "./sql.js";
 
 export type {
   SqliteDatabaseLike,
@@ -274,7 +283,11 @@ export class SqliteStore implements Store {
     }
     const ctx = this.read(query, () => this.timeBounds(query, range));
     if (ctx === undefined) return [];
-    if (!examinesRows(query, ctx) && offset <= DIRECT_OFFSET) return this.use(() => this.page(query, range, ctx));
+    if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
+      // Newest matches of a text through the trigram index: one statement, which stops after
+      // `limit` (an unbounded cost only when the other filters reject most of the matches).
+      return this.use(() => this.page(query, range, ctx));
+    }
     // Windowed: the page is gathered from consecutive id windows, each one bounded statement.
     const windowCtx: ShapeContext = { ...ctx, windowed: true };
     const limit = query.limit;
@@ -307,6 +320,11 @@ export class SqliteStore implements Store {
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
+    if (Object.values(filter).every((v) => v === undefined)) {
+      // Everything: SQLite counts the smallest index, several times faster than id windows
+      // that read whole rows (about 15 ms at a million rows).
+      return this.use(() => (this.stmt("SELECT count(*) AS n FROM log_records").get() as { n: number }).n);
+    }
     const windowCtx: ShapeContext = { ...ctx, windowed: true };
     let n = 0;
     await this.walk(range, "asc", (window) => {

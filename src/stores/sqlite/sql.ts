@@ -29,7 +29,8 @@ export interface ShapeContext {
   timeAsIds: boolean;
   /**
    * The read is confined to one id window at a time: time predicates are then pinned too
-   * (`+`), so the id range drives every plan and bounds its cost.
+   * (`+`), so the id range drives every plan and bounds its cost, and `text` is checked row
+   * by row (`LIKE`, or the Unicode function) instead of through the trigram index.
    */
   windowed?: boolean;
 }
@@ -61,8 +62,10 @@ const FTS: Driver = { kind: "fts" };
 const ROWID: Driver = { kind: "rowid" };
 
 // Most selective first: a user names few rows, a category more, a level most.
-function chooseDriver(filter: StoreLogFilter): Driver {
-  if (usesTrigram(filter.text)) return FTS;
+function chooseDriver(filter: StoreLogFilter, ctx: ShapeContext): Driver {
+  // A window never reads the trigram index: FTS5 loads a phrase's whole posting lists for
+  // every statement, whatever rowid range it is given, so windows would repeat that cost.
+  if (usesTrigram(filter.text) && ctx.windowed !== true) return FTS;
   if (filter.user !== undefined) return { kind: "index", column: "user", values: [filter.user] };
   if (filter.categories?.length) return { kind: "index", column: "category", values: filter.categories };
   // Several levels (of only three) usually match a large share of the table: walking ids and
@@ -160,7 +163,7 @@ export function selectShape(
   range: IdRange,
   ctx: ShapeContext,
 ): SqlText {
-  const driver = chooseDriver(filter);
+  const driver = chooseDriver(filter, ctx);
   const dir = page.order === "asc" ? "ASC" : "DESC";
   // The limit is written into the SQL: SQLite runs `LIMIT 20` measurably faster than a bound
   // `LIMIT ?` (a page costs about a third more otherwise), and page sizes are few and
@@ -210,7 +213,7 @@ export function examinesRows(filter: StoreLogFilter, ctx: ShapeContext): boolean
  * most selective equality filter's index (several values: one `IN` over it); otherwise ids.
  */
 function unorderedSource(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
-  if (usesTrigram(filter.text)) return source(filter, FTS, undefined, range, ctx);
+  if (usesTrigram(filter.text) && ctx.windowed !== true) return source(filter, FTS, undefined, range, ctx);
   const column =
     filter.user !== undefined ? "user" : filter.categories?.length ? "category" : filter.levels?.length ? "level" : undefined;
   if (column === undefined) {
@@ -236,7 +239,7 @@ export function countShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeCon
  * statement: every plan SQLite may pick for it is linear, none quadratic.
  */
 export function deleteShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
-  if (usesTrigram(filter.text)) {
+  if (usesTrigram(filter.text) && ctx.windowed !== true) {
     const rest = residual(filter, FTS, range, ctx, "l.id", true);
     return {
       sql:
