@@ -343,7 +343,11 @@ export class SqliteStore implements Store {
    * to the event loop, and past the time budget it gives up with `QueryTimeoutError`.
    */
   private async walk(range: IdRange, order: "asc" | "desc", visit: (window: Required<IdRange>) => boolean): Promise<void> {
-    const bounds = this.use(() => this.stmt("SELECT min(id) AS lo, max(id) AS hi FROM log_records").get()) as {
+    const bounds = this.use(() => this.stmt(
+        // Two subqueries: SQLite answers a lone min() or max() from one end of the primary
+        // key, but both in one select scan the table.
+        "SELECT (SELECT min(id) FROM log_records) AS lo, (SELECT max(id) FROM log_records) AS hi",
+      ).get()) as {
       lo: number | null;
       hi: number | null;
     };
