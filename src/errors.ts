@@ -18,6 +18,12 @@ export const ErrorCodes = {
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
   /** The store cannot be reached or refused the operation. */
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  /**
+   * A store read (a query, a count, an export page) ran past the store's time budget
+   * (`queryTimeoutMs`) and was abandoned. Retrying the same read will likely fail again: narrow
+   * the filter (a time range, a user) instead.
+   */
+  QUERY_TIMEOUT: "QUERY_TIMEOUT",
   /** The container runtime cannot be reached. */
   RUNTIME_UNAVAILABLE: "RUNTIME_UNAVAILABLE",
   /** The hub (or store) was closed before or during the call. */
@@ -88,6 +94,21 @@ export class StoreUnavailableError extends HubError {
   }
 }
 
+/**
+ * A store read ran past the store's time budget (`queryTimeoutMs`) and was abandoned, so one
+ * expensive filter cannot hold the server. HTTP 503.
+ */
+export class QueryTimeoutError extends HubError {
+  /** The budget that was exceeded, milliseconds. */
+  readonly budgetMs: number;
+
+  constructor(message: string, budgetMs: number, options?: { cause?: unknown }) {
+    super(ErrorCodes.QUERY_TIMEOUT, message, options);
+    this.name = "QueryTimeoutError";
+    this.budgetMs = budgetMs;
+  }
+}
+
 /** The container runtime could not be reached. HTTP 503. */
 export class RuntimeUnavailableError extends HubError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -133,6 +154,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CURSOR_EXPIRED: 410,
   STORE_UNAVAILABLE: 503,
+  QUERY_TIMEOUT: 503,
   RUNTIME_UNAVAILABLE: 503,
   CLOSED: 503,
   MISSING_DEPENDENCY: 500,
@@ -177,7 +199,7 @@ export interface HttpError {
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HubError) {
     const status = STATUS_BY_CODE[error.code];
-    const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "RUNTIME_UNAVAILABLE"
+    const message = status >= 500 && error.code !== "CLOSED" && error.code !== "STORE_UNAVAILABLE" && error.code !== "QUERY_TIMEOUT" && error.code !== "RUNTIME_UNAVAILABLE"
       ? "Internal error"
       : error.message;
     const param = error instanceof ValidationError ? error.param : undefined;

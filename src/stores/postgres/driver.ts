@@ -70,6 +70,8 @@ export interface PgPoolConfigLike {
   idleTimeoutMillis?: number;
   /** Shown in `pg_stat_activity`. */
   application_name?: string;
+  /** The server cancels any statement running longer, milliseconds (`statement_timeout`). */
+  statement_timeout?: number;
 }
 
 /**

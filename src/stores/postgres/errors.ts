@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
+import { HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 
 /** Node network error codes that mean "cannot reach the server". */
 const NETWORK_CODES = new Set([
@@ -45,13 +45,24 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-/** Wraps anything a driver threw as a {@link HubError}; `HubError`s pass through unchanged. */
-export function toHubError(error: unknown, action: string): HubError {
+/**
+ * Wraps anything a driver threw as a {@link HubError}; `HubError`s pass through unchanged.
+ * `budgetMs` is the store's statement budget, reported by a `QUERY_TIMEOUT` (0: none set).
+ */
+export function toHubError(error: unknown, action: string, budgetMs = 0): HubError {
   if (error instanceof HubError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (isConnectionError(error)) {
     const why = typeof code === "string" ? ` (${code})` : "";
     return new StoreUnavailableError(`PostgreSQL is unreachable while trying to ${action}${why}`, { cause: error });
+  }
+  if (code === "57014") {
+    // query_canceled: statement_timeout (queryTimeoutMs), or an administrator's pg_cancel_backend.
+    return new QueryTimeoutError(
+      `PostgreSQL cancelled the statement to ${action}: it ran past the store's time budget (queryTimeoutMs) or was cancelled`,
+      budgetMs,
+      { cause: error },
+    );
   }
   if (code === "42P01" || code === "42703") {
     // Undefined table or column: someone dropped or altered the schema under us.

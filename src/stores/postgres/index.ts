@@ -121,6 +121,15 @@ export interface PostgresStoreOptions {
    * @default true
    */
   trigramIndex?: boolean;
+  /**
+   * Time budget of one statement, milliseconds: the `statement_timeout` of the pool the store
+   * creates, so the server cancels a query, count, export page, clear or prune batch (or a
+   * write stuck on a lock) that runs longer, and the call fails with `QueryTimeoutError`
+   * (`QUERY_TIMEOUT`, HTTP 503) instead of holding a connection. Schema migrations are exempt.
+   * `0`: no budget. Ignored with `pool`: set `statement_timeout` on your pool instead.
+   * @default 10000
+   */
+  queryTimeoutMs?: number;
 }
 
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -182,6 +191,7 @@ export class PostgresStore implements Store {
   private readonly ownsPool: boolean;
   private readonly poolSize: number;
   private readonly connectionTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
   private readonly pollIntervalMs: number;
   private readonly minReconnectDelayMs: number;
   private readonly maxReconnectDelayMs: number;
@@ -215,6 +225,7 @@ export class PostgresStore implements Store {
     this.poolSize = positiveInteger(o.poolSize, "poolSize", 10);
     this.connectionTimeoutMs = positiveInteger(o.connectionTimeoutMs, "connectionTimeoutMs", 10_000);
     this.pollIntervalMs = positiveInteger(o.pollIntervalMs, "pollIntervalMs", 1000, true);
+    this.queryTimeoutMs = positiveInteger(o.queryTimeoutMs, "queryTimeoutMs", 10_000, true);
     this.minReconnectDelayMs = positiveInteger(o.reconnect?.minDelayMs, "reconnect.minDelayMs", 100);
     this.maxReconnectDelayMs = positiveInteger(o.reconnect?.maxDelayMs, "reconnect.maxDelayMs", 5000);
     this.names = tableNames(schema, prefix);
@@ -255,6 +266,7 @@ export class PostgresStore implements Store {
           connectionTimeoutMillis: this.connectionTimeoutMs,
           idleTimeoutMillis: 30_000,
           application_name: "log-event-hub",
+          ...(this.queryTimeoutMs > 0 ? { statement_timeout: this.queryTimeoutMs } : {}),
         });
         // An idle client dying (server restart) must not crash the host; the next query reconnects.
         this.onPoolError = () => {};
@@ -285,7 +297,7 @@ export class PostgresStore implements Store {
       return await (this.pool as PgPoolLike).query(text, values);
     } catch (error) {
       if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
-      throw toHubError(error, action);
+      throw toHubError(error, action, this.ownsPool ? this.queryTimeoutMs : 0);
     }
   }
 

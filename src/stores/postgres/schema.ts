@@ -112,6 +112,8 @@ export async function migrate(pool: PgPoolLike, t: TableNames, options: { trigra
   try {
     await client.query("BEGIN");
     try {
+      // Building indexes over an existing table may take longer than the read budget.
+      await client.query("SET LOCAL statement_timeout = 0");
       await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_CLASS, hash32(t.schema)]);
       // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when it exists.
       const found = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [t.schema]);

@@ -13,7 +13,7 @@
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { ClosedError, HubError, IncompatibleStoreError, StoreUnavailableError } from "../../errors.js";
+import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { toSeconds, systemClock } from "../../time.js";
 import { toLogRecord } from "../../logs/record.js";
@@ -25,8 +25,16 @@ import {
   type SqliteDriverLike,
   type SqliteStatementLike,
 } from "./driver.js";
-import { inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
-import { countShape, deleteShape, type IdRange, selectShape, type ShapeContext } from "./sql.js";
+import { dropStatistics, inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
+import {
+  countShape,
+  deleteShape,
+  examinesRows,
+  type IdRange,
+  selectShape,
+  type ShapeContext,
+  usesTrigram,
+} from "./sql.js";
 
 export type {
   SqliteDatabaseLike,
@@ -71,6 +79,14 @@ export interface SqliteStoreOptions {
    * as every better-sqlite3 call does. @default 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * Time budget of one read (a query page, a count, an export page), milliseconds. Reads whose
+   * cost depends on the data (any filter but ids and time, counts, large offsets) run in
+   * bounded windows and yield the event loop between them; one that is still running after
+   * this long is abandoned with `QueryTimeoutError` (`QUERY_TIMEOUT`, HTTP 503). `0`: no
+   * budget. @default 10000
+   */
+  queryTimeoutMs?: number;
 }
 
 /** A page row in raw mode: the columns of `sql.ts`'s COLUMNS, in order. */
@@ -83,6 +99,22 @@ type EventTuple = [index: number, timeUs: number, category: string, user: string
 const EVENT_COLUMNS = "idx, time_us, category, user, payload";
 const SQLITE_MAGIC = "SQLite format 3\0";
 const STATEMENT_CACHE_SIZE = 256;
+/** Ids the first window of a windowed read spans. */
+const FIRST_WINDOW = 4096;
+/** Bounds of a window's width: it doubles while windows take under a quarter of a slice. */
+const MIN_WINDOW = 256;
+const MAX_WINDOW = 1 << 17;
+/** Milliseconds of back-to-back store work before a windowed read yields the event loop. */
+const SLICE_MS = 8;
+/** Offsets up to this are read in one statement; larger ones window like a filter. */
+const DIRECT_OFFSET = 10_000;
+/** The default of {@link SqliteStoreOptions.queryTimeoutMs}. */
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+/** Lets timers and I/O run between two windows of a long read. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function toRecord(row: LogTuple): LogRecord {
   return {
@@ -149,6 +181,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly statements = new Map<string, SqliteStatementLike>();
   private readonly rawStatements = new Map<string, SqliteStatementLike>();
+  private readonly queryTimeoutMs: number;
 
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
@@ -163,6 +196,11 @@ export class SqliteStore implements Store {
     if (busyTimeoutMs !== undefined && (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0)) {
       throw new TypeError("`busyTimeoutMs` must be a non-negative integer");
     }
+    const { queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS } = this.options;
+    if (!Number.isSafeInteger(queryTimeoutMs) || queryTimeoutMs < 0) {
+      throw new TypeError("`queryTimeoutMs` must be a non-negative integer (0: no budget)");
+    }
+    this.queryTimeoutMs = queryTimeoutMs;
   }
 
   /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
@@ -195,6 +233,7 @@ export class SqliteStore implements Store {
         const state = inspectDatabase(db as SqliteDatabaseLike);
         const version = state.kind === "empty" ? 0 : state.version;
         if (version < SCHEMA_VERSION) migrate(db as SqliteDatabaseLike, version, systemClock.nowUs());
+        dropStatistics(db as SqliteDatabaseLike);
       });
       upgrade.immediate();
     } catch (error) {
@@ -229,28 +268,113 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
-    return this.read(query, () => {
-      const range: IdRange = {};
-      if (query.afterId !== undefined) range.lo = query.afterId + 1;
-      if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
-      if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
-      const ctx = this.timeBounds(query, range);
-      if (ctx === undefined) return [];
-      const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
-      // Raw mode (arrays) and records built here: better-sqlite3 makes row objects much more
-      // slowly than arrays, so this is faster than returning its objects as they are.
-      return (this.rawStmt(shape.sql).all(...shape.params) as LogTuple[]).map(toRecord);
+    const range: IdRange = {};
+    if (query.afterId !== undefined) range.lo = query.afterId + 1;
+    if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
+    if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
+    const offset = query.offset ?? 0;
+    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET) {
+      // Bounded by limit + offset whatever the data: one statement.
+      return this.use(() => this.page(query, range, { timeAsIds: false }));
+    }
+    const ctx = this.read(query, () => this.timeBounds(query, range));
+    if (ctx === undefined) return [];
+    if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
+      // Newest matches of a text through the trigram index: one statement, which stops after
+      // `limit` (an unbounded cost only when the other filters reject most of the matches).
+      return this.use(() => this.page(query, range, ctx));
+    }
+    // Windowed: the page is gathered from consecutive id windows, each one bounded statement.
+    const windowCtx: ShapeContext = { ...ctx, windowed: true };
+    const limit = query.limit;
+    let skip = offset;
+    const out: LogRecord[] = [];
+    await this.walk(range, query.order, (window) => {
+      const shape = selectShape(query, { order: query.order, limit: limit + offset, offset: 0, boundLimit: offset > 0 }, window, windowCtx);
+      for (const row of this.rawStmt(shape.sql).all(...shape.params) as LogTuple[]) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        out.push(toRecord(row));
+        if (out.length === limit) return true;
+      }
+      return false;
     });
+    return out;
+  }
+
+  /** One statement for a page whose cost `limit` + `offset` bounds. */
+  private page(query: StoreLogQuery, range: IdRange, ctx: ShapeContext): LogRecord[] {
+    const shape = selectShape(query, { order: query.order, limit: query.limit, offset: query.offset ?? 0 }, range, ctx);
+    // Raw mode (arrays) and records built here: better-sqlite3 makes row objects much more
+    // slowly than arrays, so this is faster than returning its objects as they are.
+    return (this.rawStmt(shape.sql).all(...shape.params) as LogTuple[]).map(toRecord);
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
-    return this.read(filter, () => {
-      const range: IdRange = {};
-      const ctx = this.timeBounds(filter, range);
-      if (ctx === undefined) return 0;
-      const shape = countShape(filter, range, ctx);
-      return (this.stmt(shape.sql).get(...shape.params) as { n: number }).n;
+    const range: IdRange = {};
+    const ctx = this.read(filter, () => this.timeBounds(filter, range));
+    if (ctx === undefined) return 0;
+    if (Object.values(filter).every((v) => v === undefined)) {
+      // Everything: SQLite counts the smallest index, several times faster than id windows
+      // that read whole rows (about 15 ms at a million rows).
+      return this.use(() => (this.stmt("SELECT count(*) AS n FROM log_records").get() as { n: number }).n);
+    }
+    const windowCtx: ShapeContext = { ...ctx, windowed: true };
+    let n = 0;
+    await this.walk(range, "asc", (window) => {
+      const shape = countShape(filter, window, windowCtx);
+      n += (this.stmt(shape.sql).get(...shape.params) as { n: number }).n;
+      return false;
     });
+    return n;
+  }
+
+  /**
+   * Runs `visit` over consecutive id windows covering `range` (within the ids that exist now),
+   * in `order`, until it answers `true`. Each window is one statement whose plan walks only
+   * that window, so its cost is bounded whatever the filter; windows widen while they are
+   * quick and narrow when slow. After {@link SLICE_MS} of back-to-back work the store yields
+   * to the event loop, and past the time budget it gives up with `QueryTimeoutError`.
+   */
+  private async walk(range: IdRange, order: "asc" | "desc", visit: (window: Required<IdRange>) => boolean): Promise<void> {
+    const bounds = this.use(() => this.stmt(
+        // Two subqueries: SQLite answers a lone min() or max() from one end of the primary
+        // key, but both in one select scan the table.
+        "SELECT (SELECT min(id) FROM log_records) AS lo, (SELECT max(id) FROM log_records) AS hi",
+      ).get()) as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (bounds.lo === null || bounds.hi === null) return;
+    const lo = Math.max(range.lo ?? bounds.lo, bounds.lo);
+    const hi = Math.min(range.hi ?? bounds.hi, bounds.hi);
+    const budgetMs = this.queryTimeoutMs;
+    const started = performance.now();
+    let sliceStarted = started;
+    let width = FIRST_WINDOW;
+    let cursor = order === "desc" ? hi : lo;
+    while (order === "desc" ? cursor >= lo : cursor <= hi) {
+      const window =
+        order === "desc" ? { lo: Math.max(lo, cursor - width + 1), hi: cursor } : { lo: cursor, hi: Math.min(hi, cursor + width - 1) };
+      const before = performance.now();
+      if (this.use(() => visit(window))) return;
+      const after = performance.now();
+      const took = after - before;
+      width = took < SLICE_MS / 4 ? Math.min(MAX_WINDOW, width * 2) : took > SLICE_MS ? Math.max(MIN_WINDOW, width >> 1) : width;
+      cursor = order === "desc" ? window.lo - 1 : window.hi + 1;
+      if (after - sliceStarted >= SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStarted = performance.now();
+      }
+      if (budgetMs > 0 && performance.now() - started > budgetMs && (order === "desc" ? cursor >= lo : cursor <= hi)) {
+        throw new QueryTimeoutError(
+          `The SQLite read ran past its time budget of ${budgetMs} ms (queryTimeoutMs) and was abandoned; narrow the filter`,
+          budgetMs,
+        );
+      }
+    }
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
@@ -369,7 +493,8 @@ export class SqliteStore implements Store {
     this.rawStatements.clear();
     if (db === undefined || !db.open) return;
     try {
-      db.pragma("optimize");
+      // No `PRAGMA optimize` (nor ANALYZE) here: statistics gathered while the log is small
+      // would steer every later plan (issue 11); the store keeps the file free of them.
       db.pragma("wal_checkpoint(TRUNCATE)");
     } catch {
       // Another process may hold the WAL; it checkpoints later. Closing must still succeed.
@@ -378,8 +503,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * A log read. With time bounds it takes several statements, so they share one read
-   * transaction (one snapshot); without, it is one statement, atomic on its own.
+   * The time-bound probes of a read. With both bounds they take two statements, so they share
+   * one read transaction (one snapshot).
    */
   private read<T>(filter: StoreLogFilter, fn: () => T): T {
     if (filter.fromUs === undefined && filter.toUs === undefined) return this.use(fn);
@@ -428,14 +553,14 @@ export class SqliteStore implements Store {
     const ordered = this.stmt("SELECT value FROM hub_meta WHERE key = 'logs_time_ordered'").get() as { value: number } | undefined;
     if (ordered?.value !== 1) return { timeAsIds: false };
     if (filter.fromUs !== undefined) {
-      const first = this.stmt("SELECT id FROM log_records WHERE time_us >= ? ORDER BY time_us, id LIMIT 1").get(filter.fromUs) as
+      const first = this.stmt("SELECT id FROM log_records INDEXED BY log_records_time WHERE time_us >= ? ORDER BY time_us, id LIMIT 1").get(filter.fromUs) as
         | { id: number }
         | undefined;
       if (first === undefined) return undefined;
       range.lo = Math.max(range.lo ?? first.id, first.id);
     }
     if (filter.toUs !== undefined) {
-      const last = this.stmt("SELECT id FROM log_records WHERE time_us <= ? ORDER BY time_us DESC, id DESC LIMIT 1").get(
+      const last = this.stmt("SELECT id FROM log_records INDEXED BY log_records_time WHERE time_us <= ? ORDER BY time_us DESC, id DESC LIMIT 1").get(
         filter.toUs,
       ) as { id: number } | undefined;
       if (last === undefined) return undefined;

@@ -119,3 +119,25 @@ export function migrate(db: SqliteDatabaseLike, from: number, nowUs: number): vo
     db.prepare("INSERT INTO hub_schema_version (version, applied_us) VALUES (?, ?)").run(step.version, nowUs);
   }
 }
+
+/**
+ * Removes any planner statistics (the rows of `sqlite_stat1` and `sqlite_stat4`) from the file and from
+ * this connection. The store's query shapes name their indexes and are planned for a large
+ * table; statistics gathered while the log was small (by `ANALYZE` or `PRAGMA optimize`, which
+ * this store never runs) make SQLite believe the table still holds a handful of rows, and it
+ * then scans the table instead of seeking (issue 11). `ANALYZE sqlite_schema` analyses
+ * nothing but makes the connection reload the (now absent) statistics, which is SQLite's
+ * documented way. Runs inside the caller's IMMEDIATE transaction; writes nothing when there
+ * are none.
+ */
+export function dropStatistics(db: SqliteDatabaseLike): void {
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('sqlite_stat1', 'sqlite_stat4')").all() as {
+      name: string;
+    }[]
+  ).map((t) => t.name);
+  const filled = tables.filter((name) => db.prepare(`SELECT 1 FROM ${name} LIMIT 1`).get() !== undefined);
+  if (filled.length === 0) return;
+  for (const name of filled) db.exec(`DELETE FROM ${name}`);
+  db.exec("ANALYZE sqlite_schema");
+}

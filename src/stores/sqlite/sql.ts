@@ -27,6 +27,12 @@ export interface ShapeContext {
    * {@link IdRange} bounds; time predicates then only double-check.
    */
   timeAsIds: boolean;
+  /**
+   * The read is confined to one id window at a time: time predicates are then pinned too
+   * (`+`), so the id range drives every plan and bounds its cost, and `text` is checked row
+   * by row (`LIKE`) instead of through the trigram index.
+   */
+  windowed?: boolean;
 }
 
 const COLUMNS = "l.id, l.time_us, l.level, l.category, l.user, l.message";
@@ -53,8 +59,10 @@ const FTS: Driver = { kind: "fts" };
 const ROWID: Driver = { kind: "rowid" };
 
 // Most selective first: a user names few rows, a category more, a level most.
-function chooseDriver(filter: StoreLogFilter): Driver {
-  if (usesTrigram(filter.text)) return FTS;
+function chooseDriver(filter: StoreLogFilter, ctx: ShapeContext): Driver {
+  // A window never reads the trigram index: FTS5 loads a phrase's whole posting lists for
+  // every statement, whatever rowid range it is given, so windows would repeat that cost.
+  if (usesTrigram(filter.text) && ctx.windowed !== true) return FTS;
   if (filter.user !== undefined) return { kind: "index", column: "user", values: [filter.user] };
   if (filter.categories?.length) return { kind: "index", column: "category", values: filter.categories };
   // Several levels (of only three) usually match a large share of the table: walking ids and
@@ -103,7 +111,7 @@ function residual(
     where.push(`${pinned ? "+l.level" : "l.level"} IN (${placeholders(filter.levels.length)})`);
     params.push(...filter.levels);
   }
-  const time = ctx.timeAsIds ? "+l.time_us" : "l.time_us";
+  const time = ctx.timeAsIds || ctx.windowed === true ? "+l.time_us" : "l.time_us";
   if (filter.fromUs !== undefined) {
     where.push(`${time} >= ?`);
     params.push(filter.fromUs);
@@ -144,18 +152,21 @@ function source(filter: StoreLogFilter, driver: Driver, value: string | undefine
 /** A page of records in id order. */
 export function selectShape(
   filter: StoreLogFilter,
-  page: { order: "asc" | "desc"; limit: number; offset: number },
+  page: { order: "asc" | "desc"; limit: number; offset: number; boundLimit?: boolean },
   range: IdRange,
   ctx: ShapeContext,
 ): SqlText {
-  const driver = chooseDriver(filter);
+  const driver = chooseDriver(filter, ctx);
   const dir = page.order === "asc" ? "ASC" : "DESC";
   // The limit is written into the SQL: SQLite runs `LIMIT 20` measurably faster than a bound
   // `LIMIT ?` (a page costs about a third more otherwise), and page sizes are few and
-  // bounded, so the statement cache holds them. Offsets vary, so they stay bound.
+  // bounded, so the statement cache holds them. Offsets vary, so they stay bound, and so does
+  // a limit that grows with the offset (`boundLimit`, for windowed reads).
   const limit = sqlCount(page.limit, "limit", 1);
-  const tail = page.offset > 0 ? ` LIMIT ${limit} OFFSET ?` : ` LIMIT ${limit}`;
-  const tailParams = page.offset > 0 ? [page.offset] : [];
+  const head = page.boundLimit ? " LIMIT ?" : ` LIMIT ${limit}`;
+  const headParams = page.boundLimit ? [limit] : [];
+  const tail = page.offset > 0 ? `${head} OFFSET ?` : head;
+  const tailParams = page.offset > 0 ? [...headParams, page.offset] : headParams;
   if (driver.kind === "index" && driver.values.length > 1) {
     // One id-ordered walk per value, merged: no sort of every match.
     const branches = driver.values.map((v) => source(filter, driver, v, range, ctx));
@@ -174,11 +185,40 @@ export function selectShape(
   };
 }
 
-/** `FROM ... WHERE ...` for counting or deleting: order does not matter, SQLite picks the index. */
+/**
+ * Whether a read must look at rows the page may not keep (a filter other than id or time
+ * bounds): its cost then depends on how the matches are spread, not only on `limit`, and the
+ * store reads it window by window (see `SqliteStore`).
+ */
+export function examinesRows(filter: StoreLogFilter, ctx: ShapeContext): boolean {
+  return (
+    filter.text !== undefined ||
+    filter.user !== undefined ||
+    (filter.categories?.length ?? 0) > 0 ||
+    (filter.levels?.length ?? 0) > 0 ||
+    (!ctx.timeAsIds && (filter.fromUs !== undefined || filter.toUs !== undefined))
+  );
+}
+
+/**
+ * `FROM ... WHERE ...` for counting: order does not matter, but the index is still named, so
+ * the plan never depends on statistics. Text drives through the trigram index; otherwise the
+ * most selective equality filter's index (several values: one `IN` over it); otherwise ids.
+ */
 function unorderedSource(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
-  if (usesTrigram(filter.text)) return source(filter, FTS, undefined, range, ctx);
-  const rest = residual(filter, ROWID, range, ctx, "l.id", false);
-  return { sql: `FROM log_records l WHERE ${rest.sql}`, params: rest.params };
+  if (usesTrigram(filter.text) && ctx.windowed !== true) return source(filter, FTS, undefined, range, ctx);
+  const column =
+    filter.user !== undefined ? "user" : filter.categories?.length ? "category" : filter.levels?.length ? "level" : undefined;
+  if (column === undefined) {
+    const rest = residual(filter, ROWID, range, ctx, "l.id", true);
+    return { sql: `FROM log_records l WHERE ${rest.sql}`, params: rest.params };
+  }
+  const values = column === "user" ? [filter.user as string] : column === "category" ? (filter.categories as string[]) : (filter.levels as string[]);
+  const rest = residual(filter, { kind: "index", column, values }, range, ctx, "l.id", true);
+  return {
+    sql: `FROM log_records l INDEXED BY log_records_${column} WHERE l.${column} IN (${placeholders(values.length)}) AND ${rest.sql}`,
+    params: [...values, ...rest.params],
+  };
 }
 
 /** How many records match. */
@@ -187,8 +227,20 @@ export function countShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeCon
   return { sql: `SELECT count(*) AS n ${from.sql}`, params: from.params };
 }
 
-/** Deletes the matching records. */
+/**
+ * Deletes the matching records. Text goes through `id IN (trigram matches)`, a single-table
+ * statement: every plan SQLite may pick for it is linear, none quadratic.
+ */
 export function deleteShape(filter: StoreLogFilter, range: IdRange, ctx: ShapeContext): SqlText {
+  if (usesTrigram(filter.text) && ctx.windowed !== true) {
+    const rest = residual(filter, FTS, range, ctx, "l.id", true);
+    return {
+      sql:
+        "DELETE FROM log_records AS l WHERE l.id IN (SELECT rowid FROM log_records_fts WHERE log_records_fts MATCH ?) " +
+        `AND ${rest.sql}`,
+      params: [ftsPhrase(filter.text as string), ...rest.params],
+    };
+  }
   const from = unorderedSource(filter, range, ctx);
   return { sql: `DELETE FROM log_records WHERE id IN (SELECT l.id ${from.sql})`, params: from.params };
 }

@@ -1,0 +1,111 @@
+/**
+ * SQLite reads whose cost depends on the data run in bounded windows: they let the event loop
+ * run between windows, and past the store's time budget they give up with `QUERY_TIMEOUT`
+ * (HTTP 503), after which the store keeps working (issue 11).
+ *
+ * The slow read is forced by size, not by timing: a short non-ASCII text (`zé`, checked row by
+ * row by a JavaScript function, about a microsecond a row) that matches nothing must look at
+ * every one of 60,000 messages, far longer than a 1 ms budget or one 8 ms slice.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QueryTimeoutError } from "../../src/errors.js";
+import { LogEventHub } from "../../src/hub.js";
+import { SqliteStore, createSqliteStore, type SqliteDriverLike } from "../../src/stores/sqlite/index.js";
+import { adapters } from "../http/servers.js";
+
+const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDriverLike;
+const dir = mkdtempSync(join(tmpdir(), "leh-sqlite-budget-"));
+const path = join(dir, "big.db");
+const ROWS = 60_000;
+const FILLER = "Start container (lxc, utest";
+
+beforeAll(async () => {
+  const store = await createSqliteStore(path);
+  await store.close();
+  const db = new Database(path);
+  db.pragma("synchronous = OFF");
+  const insert = db.prepare("INSERT INTO log_records (time_us, level, category, user, message) VALUES (?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (let i = 0; i < ROWS; i++) insert.run(1_426_000_000_000_000 + i, "INFO", "system", "system", `${FILLER}${i}`);
+  })();
+  db.close();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("time budget", () => {
+  it("validates the option", () => {
+    expect(() => new SqliteStore({ filename: path, queryTimeoutMs: -1 })).toThrow(/queryTimeoutMs/);
+    expect(() => new SqliteStore({ filename: path, queryTimeoutMs: 1.5 })).toThrow(/queryTimeoutMs/);
+  });
+
+  it("a query, a count and an export past the budget fail with QUERY_TIMEOUT; the store keeps working", async () => {
+    const store = await createSqliteStore({ filename: path, queryTimeoutMs: 1 });
+    const query = store.queryLogs({ order: "desc", limit: 20, text: "zé" });
+    await expect(query).rejects.toBeInstanceOf(QueryTimeoutError);
+    await expect(query).rejects.toMatchObject({ code: "QUERY_TIMEOUT", budgetMs: 1 });
+    await expect(store.countLogs({ text: "zé" })).rejects.toMatchObject({ code: "QUERY_TIMEOUT" });
+    const hub = new LogEventHub({ store });
+    const exported = (async () => {
+      for await (const _chunk of hub.exportCsv({ text: "zé" })) {
+        // drain
+      }
+    })();
+    await expect(exported).rejects.toMatchObject({ code: "QUERY_TIMEOUT" });
+    // Reads bounded by their limit never need the budget, and the store is still usable.
+    const newest = await store.queryLogs({ order: "desc", limit: 1 });
+    expect(newest[0]?.id).toBe(ROWS);
+    await store.appendLogs([{ timeUs: 1_426_000_000_000_000 + ROWS, level: "WARN", category: "system", user: "u", message: "after" }]);
+    expect((await store.queryLogs({ order: "desc", limit: 1, levels: ["WARN"] }))[0]?.message).toBe("after");
+    await hub.close();
+  });
+
+  it("without a budget (0) the same read completes", async () => {
+    const store = await createSqliteStore({ filename: path, queryTimeoutMs: 0 });
+    expect(await store.countLogs({ text: "zé" })).toBe(0);
+    await store.close();
+  });
+});
+
+describe("the event loop stays free", () => {
+  it("a long count lets timers run between its windows", async () => {
+    const store = await createSqliteStore({ filename: path });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const counted = await store.countLogs({ text: "zé" });
+      expect(counted).toBe(0);
+      // A count that held the loop from start to end would let no interval callback run.
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(timer);
+      await store.close();
+    }
+  });
+});
+
+describe.each(adapters)("HTTP ($name)", (adapter) => {
+  it("a query past the budget answers 503 with the JSON error body; the next request works", async () => {
+    const store = await createSqliteStore({ filename: path, queryTimeoutMs: 1 });
+    const hub = new LogEventHub({ store });
+    const server = await adapter.start(hub);
+    try {
+      const slow = await fetch(`${server.base}/api/v1/log?text=z%C3%A9`);
+      expect(slow.status).toBe(503);
+      expect(slow.headers.get("content-type")).toMatch(/application\/json/);
+      const body = (await slow.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("QUERY_TIMEOUT");
+      expect(body.error.message).toMatch(/time budget/);
+      expect(body.error.message).not.toMatch(/SELECT|sqlite_|log_records|\.db|\//i);
+      const fast = await fetch(`${server.base}/api/v1/log?limit=1`);
+      expect(fast.status).toBe(200);
+      expect(((await fast.json()) as unknown[]).length).toBe(1);
+    } finally {
+      await server.close();
+      await hub.close();
+    }
+  });
+});
