@@ -15,6 +15,8 @@ export interface DemoAppOptions {
   act: ContainerActor;
   /** Every container action in flight, so shutdown can let them finish writing. */
   inFlight: Set<Promise<unknown>>;
+  /** Called as each request arrives, before any route (the demo's `LOG_REQUESTS=1` access log). */
+  onRequest?: (req: Request) => void;
 }
 
 const ACTIONS: readonly DemoAction[] = ["start", "stop", "restart"];
@@ -23,9 +25,15 @@ const TYPES: readonly ContainerType[] = ["lxc", "docker"];
 const ANONYMOUS = "Anonymous";
 
 /** Builds the app. */
-export function createDemoApp({ hub, sessions, act, inFlight }: DemoAppOptions): express.Express {
+export function createDemoApp({ hub, sessions, act, inFlight, onRequest }: DemoAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  if (onRequest) {
+    app.use((req, _res, next) => {
+      onRequest(req);
+      next();
+    });
+  }
 
   const fail = (res: Response, error: unknown) => void sendApiResponse(res, errorResponse(error));
 

@@ -4,13 +4,15 @@
  * runtime when an engine answers, else the simulated one with the seed's containers.
  *
  * Environment: `PORT`, `HOST` (default 127.0.0.1), `DATA_DIR`, `RUNTIME=simulated|docker`,
- * `ACTION_DELAY_MS` (simulated actions, default 300).
+ * `ACTION_DELAY_MS` (simulated actions, default 300), `SQLITE_DRIVER=better-sqlite3|node:sqlite`
+ * (default: better-sqlite3 when installed, else Node's built-in `node:sqlite`), `LOG_REQUESTS=1`
+ * (prints `request: METHOD URL` as each request arrives).
  */
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { LogEventHub } from "log-event-hub";
-import { SqliteStore } from "log-event-hub/sqlite";
+import { SqliteStore, type SqliteDriverName } from "log-event-hub/sqlite";
 import { createDemoApp } from "./app.js";
 import { chooseRuntime } from "./runtime.js";
 import { Sessions } from "./sessions.js";
@@ -20,6 +22,10 @@ const port = Number(env.PORT ?? 8080);
 const host = env.HOST ?? "127.0.0.1";
 const dataDir = resolve(env.DATA_DIR ?? "./data");
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fatal(`PORT must be 0..65535, got ${env.PORT}`);
+const driver = env.SQLITE_DRIVER === undefined || env.SQLITE_DRIVER === "" ? undefined : (env.SQLITE_DRIVER as SqliteDriverName);
+if (driver !== undefined && driver !== "better-sqlite3" && driver !== "node:sqlite") {
+  fatal(`SQLITE_DRIVER must be better-sqlite3 or node:sqlite, got ${env.SQLITE_DRIVER}`);
+}
 
 mkdirSync(dataDir, { recursive: true });
 const databaseFile = join(dataDir, "log-event-hub.sqlite");
@@ -31,7 +37,8 @@ try {
   fatal((error as Error).message);
 }
 
-const hub = new LogEventHub({ store: new SqliteStore(databaseFile), runtime: demoRuntime.runtime });
+const store = new SqliteStore({ filename: databaseFile, ...(driver && { driver }) });
+const hub = new LogEventHub({ store, runtime: demoRuntime.runtime });
 try {
   await hub.open();
 } catch (error) {
@@ -41,7 +48,8 @@ try {
 await hub.info("system", `Demo started (runtime: ${demoRuntime.kind})`);
 
 const inFlight = new Set<Promise<unknown>>();
-const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight });
+const onRequest = env.LOG_REQUESTS === "1" ? (req: { method: string; originalUrl: string }) => console.log(`request: ${req.method} ${req.originalUrl}`) : undefined;
+const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, ...(onRequest && { onRequest }) });
 const server = app.listen(port, host);
 await new Promise<void>((resolveListen, reject) => {
   server.once("listening", resolveListen);
@@ -54,7 +62,7 @@ await new Promise<void>((resolveListen, reject) => {
 const url = `http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
 const { type, id } = demoRuntime.example;
 console.log(`log-event-hub demo listening on ${url}`);
-console.log(`  store:   ${databaseFile}`);
+console.log(`  store:   ${databaseFile} (SQLite driver: ${store.driverName})`);
 console.log(`  runtime: ${demoRuntime.kind}${demoRuntime.address ? ` (${demoRuntime.address})` : ""}`);
 console.log("");
 console.log("Log in (the cookie makes the event feed yours) and start a container:");
