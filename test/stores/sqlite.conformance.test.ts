@@ -11,7 +11,7 @@ let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A real file per test, so WAL, locking and migrations are exercised as in production; once per
-// driver this Node has (better-sqlite3, and node:sqlite from Node 22.13).
+// driver this Node has (better-sqlite3, and node:sqlite from Node 22.16).
 for (const driver of sqliteDrivers) {
   runStoreConformance(`sqlite (${driver})`, () => new SqliteStore({ filename: join(dir, `store-${++n}.db`), driver }));
 }

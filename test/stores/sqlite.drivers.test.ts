@@ -38,7 +38,7 @@ describe("choosing the driver", () => {
   it.runIf(!hasNodeSqlite)("asks for better-sqlite3 when node:sqlite is requested on a Node without it", async () => {
     const error = await createSqliteStore({ filename: file(), driver: "node:sqlite" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingDependencyError);
-    expect((error as Error).message).toMatch(/node:sqlite .*22\.13.*npm install better-sqlite3/);
+    expect((error as Error).message).toMatch(/node:sqlite.*22\.16.*npm install better-sqlite3/);
   });
 });
 

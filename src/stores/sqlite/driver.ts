@@ -118,23 +118,45 @@ function isNotFound(error: unknown): boolean {
 }
 
 /**
- * Loads `node:sqlite` when this Node has a usable one (22.13 and later: unflagged, with
- * user-defined functions), else `undefined`. On Node 22 the module prints Node's own
- * "SQLite is an experimental feature" warning once per process; it is left alone (see
- * docs/stores.md: silencing it would hide every other experimental warning of the process).
+ * Loads `node:sqlite` when this Node has a usable one, else `undefined`. Usable means
+ * unflagged, with user-defined functions and with FTS5 (the schema's trigram index): Node
+ * 22.16 and later (22.13 to 22.15 have the module but a SQLite built without FTS5). On Node 22
+ * the module prints Node's own "SQLite is an experimental feature" warning once per process;
+ * it is left alone (see docs/stores.md: silencing it would hide every other experimental
+ * warning of the process).
  *
  * @param specifier Module to load; tests pass a name that does not exist.
  */
 export async function loadNodeSqlite(specifier: string = NODE_SQLITE): Promise<NodeSqliteModuleLike | undefined> {
+  if (nodeSqliteProbe !== undefined && specifier === NODE_SQLITE) return nodeSqliteProbe.mod;
   let mod: unknown;
   try {
     mod = await import(specifier);
   } catch {
     return undefined; // Node 20, or Node 22 before 22.13 without --experimental-sqlite.
   }
+  const usable = hasFts5(mod);
+  if (specifier === NODE_SQLITE) nodeSqliteProbe = { mod: usable ? (mod as NodeSqliteModuleLike) : undefined };
+  return usable ? (mod as NodeSqliteModuleLike) : undefined;
+}
+
+/** The answer of {@link loadNodeSqlite} for `node:sqlite`, once known. */
+let nodeSqliteProbe: { mod: NodeSqliteModuleLike | undefined } | undefined;
+
+/** Whether a `node:sqlite` module can register functions and create the trigram FTS5 table. */
+function hasFts5(mod: unknown): boolean {
   const ctor = (mod as { DatabaseSync?: unknown }).DatabaseSync;
-  if (typeof ctor !== "function" || typeof (ctor.prototype as { function?: unknown }).function !== "function") return undefined;
-  return mod as NodeSqliteModuleLike;
+  if (typeof ctor !== "function" || typeof (ctor.prototype as { function?: unknown }).function !== "function") return false;
+  let db: NodeSqliteDatabaseLike | undefined;
+  try {
+    db = new (ctor as NodeSqliteModuleLike["DatabaseSync"])(":memory:");
+    db.exec("CREATE VIRTUAL TABLE probe USING fts5 (x, tokenize = 'trigram')");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
 }
 
 /** Opens files with the chosen driver. */
@@ -174,7 +196,7 @@ function probe(Database: SqliteDriverLike): unknown {
 function unusableAddon(cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError(
     "better-sqlite3 is installed but its native module does not load in this Node (not built, or built for another " +
-      "Node version): run `npm rebuild better-sqlite3`, or use the driver \"node:sqlite\" on Node 22.13 or later",
+      "Node version): run `npm rebuild better-sqlite3`, or use the driver \"node:sqlite\" on Node 22.16 or later",
     { cause },
   );
 }
@@ -183,7 +205,8 @@ function unusableAddon(cause: unknown): StoreUnavailableError {
  * Picks the driver for a store that opens its own file.
  *
  * - `"better-sqlite3"`: that package, or `MISSING_DEPENDENCY` with the install command.
- * - `"node:sqlite"`: Node's built-in module, or `MISSING_DEPENDENCY` when this Node has none.
+ * - `"node:sqlite"`: Node's built-in module, or `MISSING_DEPENDENCY` when this Node has no
+ *   usable one (before 22.16).
  * - a better-sqlite3 `Database` constructor: that one.
  * - nothing (`"auto"`): better-sqlite3 when it is installed and its native module loads, else
  *   `node:sqlite` when this Node has it, else `MISSING_DEPENDENCY` naming better-sqlite3.
@@ -194,7 +217,7 @@ export async function resolveSqliteDriver(choice: SqliteDriverName | SqliteDrive
     const mod = await loadNodeSqlite();
     if (mod === undefined) {
       throw new MissingDependencyError(DRIVER_PACKAGE, ENTRY_POINT, {
-        reason: `node:sqlite is not available in Node ${process.versions.node} (it needs 22.13 or later)`,
+        reason: `Node ${process.versions.node} has no usable node:sqlite: it needs Node 22.16 or later`,
       });
     }
     return nodeSqliteOpener(mod);
@@ -219,7 +242,7 @@ export async function resolveSqliteDriver(choice: SqliteDriverName | SqliteDrive
   if (missing instanceof MissingDependencyError) {
     throw new MissingDependencyError(DRIVER_PACKAGE, ENTRY_POINT, {
       cause: missing,
-      reason: `and Node ${process.versions.node} has no node:sqlite, which needs 22.13 or later`,
+      reason: `and Node ${process.versions.node} has no usable node:sqlite, which needs Node 22.16 or later`,
     });
   }
   throw unusableAddon(missing);

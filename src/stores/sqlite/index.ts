@@ -1,7 +1,7 @@
 /**
  * `log-event-hub/sqlite`: the durable store for one machine, on better-sqlite3 (an optional
  * peer dependency, loaded only when a store opens) or on Node's built-in `node:sqlite`
- * (Node 22.13 and later). Both write the same file format; see {@link SqliteStoreOptions.driver}.
+ * (Node 22.16 and later). Both write the same file format; see {@link SqliteStoreOptions.driver}.
  *
  * - WAL journal, `busy_timeout`, every write in an IMMEDIATE transaction, so several processes
  *   can share one file (`capabilities.shared`).
@@ -70,7 +70,7 @@ export interface SqliteStoreOptions {
    * Which SQLite driver opens `filename`:
    *
    * - `"better-sqlite3"`: the optional peer dependency (a native module);
-   * - `"node:sqlite"`: Node's built-in module (Node 22.13 and later; no install, no compiler);
+   * - `"node:sqlite"`: Node's built-in module (Node 22.16 and later; no install, no compiler);
    * - the better-sqlite3 module itself (its default export), when the host loads it.
    *
    * By default, better-sqlite3 when it is installed and loads, else `node:sqlite` when this Node

@@ -1,5 +1,5 @@
 /**
- * `node:sqlite` (Node 22.13 and later) behind the same {@link SqliteDatabaseLike} interface as
+ * `node:sqlite` (Node 22.16 and later) behind the same {@link SqliteDatabaseLike} interface as
  * better-sqlite3, so the store above never knows which driver it runs on. Every difference
  * between the two drivers that the store could notice is handled here:
  *
@@ -43,7 +43,7 @@ export interface NodeSqliteDatabaseLike {
   prepare(source: string): NodeSqliteStatementLike;
   /** Runs statements without results. */
   exec(source: string): void;
-  /** Registers a scalar SQL function (Node 22.13 and later). */
+  /** Registers a scalar SQL function (Node 22.16 and later). */
   function(name: string, options: { deterministic?: boolean; varargs?: boolean }, fn: (...args: never[]) => unknown): void;
   /** Closes the connection. */
   close(): void;
