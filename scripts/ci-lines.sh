@@ -14,14 +14,14 @@
 #                     then the demo's curl flow, on better-sqlite3's bundled binary and again
 #                     with better-sqlite3 removed (node:sqlite)
 #
-# Environment: CI_LINES (default "22 24 26"), CI_JOBS (parallel jobs, default 3),
+# Environment: CI_LINES (default "22 24 26"), CI_JOBS (parallel jobs, default 2),
 # CI_ONLY (a regex of job names to run).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 lines="${CI_LINES:-22 24 26}"
 floor="22.16.0"
-max="${CI_JOBS:-3}"
+max="${CI_JOBS:-2}"
 ci="$root/.tmp/ci"
 logs="$ci/logs"
 rm -rf "$ci/work" "$logs"

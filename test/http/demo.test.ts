@@ -14,6 +14,7 @@ import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { DockerRuntime } from "log-event-hub/docker";
 import { sqliteDrivers } from "../stores/fixtures/sqlite-drivers.js";
+import { TSX_ARGS } from "../helpers/tsx.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -38,7 +39,7 @@ afterEach(() => {
 });
 
 async function startDemo(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Demo> {
-  const child = spawn(process.execPath, ["--import", "tsx", "examples/demo/server.ts"], {
+  const child = spawn(process.execPath, [...TSX_ARGS, "examples/demo/server.ts"], {
     cwd: root,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, RUNTIME: "simulated", LOG_REQUESTS: "1", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LogEventHub } from "../../src/hub.js";
 import { SqliteStore, type SqliteDriverName } from "../../src/stores/sqlite/index.js";
 import { openWith, sqliteDrivers } from "./fixtures/sqlite-drivers.js";
+import { TSX_ARGS } from "../helpers/tsx.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "leh-sqlite-processes-"));
@@ -27,7 +28,7 @@ function run(
   script: string,
   args: string[],
 ): { child: ChildProcess; lines: AsyncIterable<string>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, script), ...args], {
+  const child = spawn(process.execPath, [...TSX_ARGS, join(fixtures, script), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, LEH_TEST_SQLITE_DRIVER: driver },
   });
