@@ -41,11 +41,13 @@ grep -q 'INFO,container,alice,"Start container (lxc, utest)"' "$work/body" || fa
 check event 200 -b "$c" "$url/api/v1/event"
 jq -e '.messages | any(startswith("container:all:"))' "$work/body" >/dev/null || fail "event: no container event"
 
-# SIGTERM to the server itself (npm -> sh -> tsx -> node: the last process of the chain); npm
-# then exits with the server's status.
-leaf="$pid"
-while child="$(ps -o pid= --ppid "$leaf" | head -1 | tr -d ' ')" && [ -n "$child" ]; do leaf="$child"; done
-kill -TERM "$leaf"
+# SIGTERM to the server itself: npm -> sh -> tsx -> node, the deepest process of the chain
+# that is not tsx's esbuild helper. npm then exits with the server's status.
+server="$pid"
+while next="$(ps -o pid=,comm= --ppid "$server" | awk '$2 != "esbuild" { print $1; exit }')" && [ -n "$next" ]; do
+  server="$next"
+done
+kill -TERM "$server"
 status=0
 wait "$pid" || status=$?
 [ "$status" = 0 ] || fail "exit status $status after SIGTERM"
