@@ -228,5 +228,7 @@ describe("the demo (npm start)", () => {
       await engine.engine.request("DELETE", `/containers/${name}`, { query: { force: true } });
       await engine.close();
     }
-  });
+    // A hang guard, not a speed check: a real engine creating, starting and stopping a container
+    // on a busy 2-core machine (CI runs several Node lines at once) can take over 30 s.
+  }, 120_000);
 });

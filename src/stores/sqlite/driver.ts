@@ -50,7 +50,7 @@ export interface SqliteTransactionLike<A extends unknown[], R> {
 }
 
 /**
- * An open better-sqlite3 `Database` (versions 11 to 13), described by the members this store
+ * An open better-sqlite3 `Database` (versions 12 and 13), described by the members this store
  * calls. `node:sqlite` connections are given this interface by the driver layer.
  */
 export interface SqliteDatabaseLike {
