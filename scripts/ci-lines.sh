@@ -90,7 +90,10 @@ job_floor() {
 }
 
 job_zero_native() {
-  local nd dest; nd="$(node_dir 22)"; dest="$ci/work/zero-native"
+  # Outside the project: inside it, Node would find the project's own node_modules/better-sqlite3
+  # by walking up from the copy.
+  local nd dest; nd="$(node_dir 22)"; dest="$(mktemp -d "${TMPDIR:-/tmp}/leh-zero-native-XXXXXX")"
+  trap 'rm -rf "$dest"' EXIT
   copy_project "$dest" --no-modules && cd "$dest" || return 1
   # Native builds off: no install scripts run, and a compiler call would fail.
   in_line "$nd" env CC=false CXX=false npm_config_nodedir=/nonexistent npm ci --ignore-scripts --no-audit --no-fund || return 1
