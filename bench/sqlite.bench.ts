@@ -3,13 +3,18 @@
  * the seed's query shapes at 1,000,000 rows (times BENCH_SCALE) beside hand-written SQL on the
  * same file. Both sides run against the same schema (FTS trigger and indexes included), so the
  * difference is the library's own cost.
+ *
+ * Then the two drivers side by side (suite "sqlite drivers"), where Node has `node:sqlite`:
+ * the store on `node:sqlite` beside the store on better-sqlite3, same run, same file, for the
+ * appends, every query shape and the CSV export of the whole 1,000,000-row file.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogEventHub } from "../src/hub.js";
-import { SqliteStore, type SqliteDriverLike } from "../src/stores/sqlite/index.js";
+import { loadNodeSqlite } from "../src/stores/sqlite/driver.js";
+import { SqliteStore, type SqliteDriverLike, type SqliteDriverName } from "../src/stores/sqlite/index.js";
 import type { StoreLogQuery } from "../src/types.js";
 import { type BenchRow, quantile, scaled, time } from "./harness.js";
 
@@ -175,9 +180,7 @@ function forceStats(path: string, state: StatsState): void {
   db.close();
 }
 
-async function queries(dir: string): Promise<BenchRow[]> {
-  const rows = scaled(1_000_000);
-  const path = await bigFile(dir, rows);
+async function queries(path: string, rows: number): Promise<BenchRow[]> {
   const states = (process.env.BENCH_SQLITE_STATS ?? "full,tiny then grown,none").split(",") as StatsState[];
   const iterations = 200;
   const out: BenchRow[] = [];
@@ -230,10 +233,124 @@ async function queries(dir: string): Promise<BenchRow[]> {
   return out;
 }
 
+const DRIVERS = "sqlite drivers";
+const VERSUS = "same store on better-sqlite3";
+
+/** Appends through a hub on `driver`: 1 caller awaiting each, then 64 concurrent callers. */
+async function appendRates(dir: string, driver: SqliteDriverName, n: number): Promise<[one: number, many: number]> {
+  const hub1 = new LogEventHub({ store: new SqliteStore({ filename: await freshFile(dir, `drv-1-${driver.replace(":", "-")}`), driver }) });
+  await hub1.open();
+  const oneMs = await time(async () => {
+    for (let i = 0; i < n; i++) await hub1.info("system", `message ${i}`);
+  });
+  await hub1.close();
+  const hub64 = new LogEventHub({ store: new SqliteStore({ filename: await freshFile(dir, `drv-64-${driver.replace(":", "-")}`), driver }) });
+  await hub64.open();
+  const total = n * 4;
+  let next = 0;
+  const manyMs = await time(() =>
+    Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < total) await hub64.info("system", `message ${next++}`);
+      }),
+    ),
+  );
+  await hub64.close();
+  return [(n / oneMs) * 1000, (total / manyMs) * 1000];
+}
+
+/** Rows per second of the CSV export of the whole file through a hub on `driver`. */
+async function exportRate(path: string, driver: SqliteDriverName, rows: number): Promise<number> {
+  const hub = new LogEventHub({ store: new SqliteStore({ filename: path, driver }) });
+  await hub.open();
+  let bytes = 0;
+  const ms = await time(async () => {
+    for await (const chunk of hub.exportCsv({})) bytes += chunk.length;
+  });
+  await hub.close();
+  if (bytes === 0) throw new Error("empty export");
+  return (rows / ms) * 1000;
+}
+
+/** `node:sqlite` beside better-sqlite3: the same store code, file and queries, interleaved. */
+async function drivers(dir: string, path: string, rows: number): Promise<BenchRow[]> {
+  const out: BenchRow[] = [];
+  const n = scaled(5_000);
+  // Each side twice, alternating, best of two: the machine is shared and noisy.
+  const better: [number, number][] = [];
+  const node: [number, number][] = [];
+  for (let round = 0; round < 2; round++) {
+    better.push(await appendRates(dir, "better-sqlite3", n));
+    node.push(await appendRates(dir, "node:sqlite", n));
+  }
+  const best = (xs: [number, number][], i: 0 | 1) => Math.max(...xs.map((x) => x[i]));
+  out.push({ suite: DRIVERS, case: "node:sqlite: append, 1 caller awaiting each", value: best(node, 0), unit: "ops/s", baseline: best(better, 0), baselineName: VERSUS });
+  out.push({ suite: DRIVERS, case: "node:sqlite: append, 64 concurrent callers", value: best(node, 1), unit: "ops/s", baseline: best(better, 1), baselineName: VERSUS });
+
+  const a = new SqliteStore({ filename: path, driver: "better-sqlite3" });
+  const b = new SqliteStore({ filename: path, driver: "node:sqlite" });
+  await Promise.all([a.open(), b.open()]);
+  for (const shape of shapes(rows)) {
+    const onBetter: number[] = [];
+    const onNode: number[] = [];
+    const warmupUntil = performance.now() + 1000;
+    for (let i = 0; i < 5000 && performance.now() < warmupUntil; i++) {
+      await a.queryLogs(shape.ours);
+      await b.queryLogs(shape.ours);
+    }
+    const measureUntil = performance.now() + 2000;
+    for (let i = 0; i < 200 || (i < 1000 && performance.now() < measureUntil); i++) {
+      if (i % 2 === 0) {
+        onNode.push(await time(() => b.queryLogs(shape.ours)));
+        onBetter.push(await time(() => a.queryLogs(shape.ours)));
+      } else {
+        onBetter.push(await time(() => a.queryLogs(shape.ours)));
+        onNode.push(await time(() => b.queryLogs(shape.ours)));
+      }
+    }
+    for (const q of [0.5, 0.99]) {
+      out.push({
+        suite: DRIVERS,
+        case: `node:sqlite: query ${shape.name}, ${rows.toLocaleString("en-US")} rows`,
+        value: quantile(onNode, q),
+        unit: q === 0.5 ? "ms p50" : "ms p99",
+        baseline: quantile(onBetter, q),
+        baselineName: VERSUS,
+        better: "lower",
+      });
+    }
+  }
+  await Promise.all([a.close(), b.close()]);
+
+  const exportBetter: number[] = [];
+  const exportNode: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    exportBetter.push(await exportRate(path, "better-sqlite3", rows));
+    exportNode.push(await exportRate(path, "node:sqlite", rows));
+  }
+  out.push({
+    suite: DRIVERS,
+    case: `node:sqlite: CSV export, ${rows.toLocaleString("en-US")} rows`,
+    value: Math.max(...exportNode),
+    unit: "rows/s",
+    baseline: Math.max(...exportBetter),
+    baselineName: VERSUS,
+    note: "best of 2",
+  });
+  return out;
+}
+
 export default async function sqliteBench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "leh-sqlite-bench-"));
   try {
-    return [...(await appends(dir)), ...(await queries(dir))];
+    const out = await appends(dir);
+    const rows = scaled(1_000_000);
+    const path = await bigFile(dir, rows);
+    out.push(...(await queries(path, rows)));
+    if ((await loadNodeSqlite()) !== undefined && process.env.BENCH_SQLITE_DRIVERS !== "0") {
+      out.push(...(await drivers(dir, path, rows)));
+    }
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

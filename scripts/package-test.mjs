@@ -54,8 +54,22 @@ const [r] = await hub.queryLogs({ limit: 1 });
 if (r.message !== "hello from ESM") throw new Error("ESM append+query failed");
 await hub.close();
 const { SqliteStore } = m0;
-const err = await new SqliteStore({ filename: ":memory:" }).open().then(() => null, (e) => e);
+const err = await new SqliteStore({ filename: ":memory:", driver: "better-sqlite3" }).open().then(() => null, (e) => e);
 if (!err || err.code !== "MISSING_DEPENDENCY" || !/better-sqlite3/.test(err.message)) throw new Error("expected MISSING_DEPENDENCY for better-sqlite3, got " + err);
+// Without better-sqlite3 the default driver is node:sqlite where Node has a usable one (22.16+).
+const [major, minor] = process.versions.node.split(".").map(Number);
+const auto = new SqliteStore({ filename: ":memory:" });
+if (major > 22 || (major === 22 && minor >= 16)) {
+  await auto.open();
+  if (auto.driverName !== "node:sqlite") throw new Error("expected the node:sqlite driver, got " + auto.driverName);
+  const sqliteHub = new core.LogEventHub({ store: auto });
+  await sqliteHub.info("system", "on node:sqlite");
+  if ((await sqliteHub.queryLogs({ text: "node:sqlite" })).length !== 1) throw new Error("node:sqlite append+query failed");
+  await sqliteHub.close();
+} else {
+  const autoErr = await auto.open().then(() => null, (e) => e);
+  if (!autoErr || autoErr.code !== "MISSING_DEPENDENCY" || !/npm install better-sqlite3/.test(autoErr.message)) throw new Error("expected MISSING_DEPENDENCY, got " + autoErr);
+}
 const { PostgresStore } = m1;
 const perr = await new PostgresStore({ connectionString: "postgres://127.0.0.1:1/x" }).open().then(() => null, (e) => e);
 if (!perr || perr.code !== "MISSING_DEPENDENCY" || !/\\bpg\\b/.test(perr.message)) throw new Error("expected MISSING_DEPENDENCY for pg, got " + perr);
@@ -146,7 +160,13 @@ async function main() {
   await (await roundTrip("memory", {})).close();
   const { SqliteStore } = await load("log-event-hub/sqlite");
   const dir = mkdtempSync(join(tmpdir(), "leh-pkg-sqlite-"));
-  await (await roundTrip("sqlite", { store: new SqliteStore({ filename: join(dir, "hub.db") }) })).close();
+  const sqliteStore = new SqliteStore({ filename: join(dir, "hub.db") });
+  await (await roundTrip("sqlite", { store: sqliteStore })).close();
+  if (sqliteStore.driverName !== "better-sqlite3") throw new Error("sqlite: the default driver should be better-sqlite3 when installed");
+  if (Number(process.versions.node.split(".")[0]) >= 24 || /^22\.(1[6-9]|[2-9]\d)/.test(process.versions.node)) {
+    // The file better-sqlite3 wrote, reopened on node:sqlite.
+    await (await roundTrip("sqlite (node:sqlite)", { store: new SqliteStore({ filename: join(dir, "hub.db"), driver: "node:sqlite" }) })).close();
+  }
   const { PostgresStore } = await load("log-event-hub/postgres");
   const schema = "leh_pkg_${"${kind}"}_" + process.pid;
   const pg = new PostgresStore({ connectionString: ${JSON.stringify(pgUrl)}, schema });

@@ -130,11 +130,17 @@ export class MissingDependencyError extends HubError {
   /** The npm package to install. */
   readonly packageName: string;
 
-  constructor(packageName: string, entryPoint: string, options?: { cause?: unknown }) {
+  /**
+   * @param packageName The npm package to install.
+   * @param entryPoint The entry point that needs it.
+   * @param options `cause`, and `reason`: why no alternative applies (shown in brackets).
+   */
+  constructor(packageName: string, entryPoint: string, options?: { cause?: unknown; reason?: string }) {
+    const why = options?.reason === undefined ? "" : ` (${options.reason})`;
     super(
       ErrorCodes.MISSING_DEPENDENCY,
-      `${entryPoint} needs the optional peer dependency "${packageName}": run \`npm install ${packageName}\``,
-      options,
+      `${entryPoint} needs the optional peer dependency "${packageName}"${why}: run \`npm install ${packageName}\``,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = "MissingDependencyError";
     this.packageName = packageName;

@@ -32,6 +32,8 @@ export interface DemoAppOptions {
    * page cannot reach it through DNS rebinding. @default the loopback names
    */
   allowedHosts?: readonly string[];
+  /** Called as each request arrives, before any route (the demo's `LOG_REQUESTS=1` access log). */
+  onRequest?: (req: Request) => void;
 }
 
 const ACTIONS: readonly DemoAction[] = ["start", "stop", "restart"];
@@ -40,9 +42,15 @@ const TYPES: readonly ContainerType[] = ["lxc", "docker"];
 const ANONYMOUS = "Anonymous";
 
 /** Builds the app. */
-export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOOPBACK_HOSTS }: DemoAppOptions): express.Express {
+export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOOPBACK_HOSTS, onRequest }: DemoAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  if (onRequest) {
+    app.use((req, _res, next) => {
+      onRequest(req);
+      next();
+    });
+  }
 
   const fail = (res: Response, error: unknown) => void sendApiResponse(res, errorResponse(error));
 

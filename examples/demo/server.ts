@@ -6,13 +6,16 @@
  *
  * Environment: `PORT`, `HOST` (default 127.0.0.1), `DATA_DIR`, `RUNTIME=auto|simulated|docker|lxd`,
  * `LXD_SOCKET`, `DOCKER_HOST`, `ACTION_DELAY_MS` (simulated actions, default 300),
- * `PUBLIC_HOST` (comma-separated host names the demo answers to besides the loopback ones).
+ * `PUBLIC_HOST` (comma-separated host names the demo answers to besides the loopback ones),
+ * `SQLITE_DRIVER=better-sqlite3|node:sqlite` (default: better-sqlite3 when installed, else
+ * Node's built-in `node:sqlite`), `LOG_REQUESTS=1` (prints `request: METHOD URL` as each
+ * request arrives).
  */
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { answerClientErrors, LogEventHub, LOOPBACK_HOSTS } from "log-event-hub";
-import { SqliteStore } from "log-event-hub/sqlite";
+import { SqliteStore, type SqliteDriverName } from "log-event-hub/sqlite";
 import { createDemoApp } from "./app.js";
 import { chooseRuntime } from "./runtime.js";
 import { Sessions } from "./sessions.js";
@@ -22,6 +25,10 @@ const port = Number(env.PORT ?? 8080);
 const host = env.HOST ?? "127.0.0.1";
 const dataDir = resolve(env.DATA_DIR ?? "./data");
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fatal(`PORT must be 0..65535, got ${env.PORT}`);
+const driver = env.SQLITE_DRIVER === undefined || env.SQLITE_DRIVER === "" ? undefined : (env.SQLITE_DRIVER as SqliteDriverName);
+if (driver !== undefined && driver !== "better-sqlite3" && driver !== "node:sqlite") {
+  fatal(`SQLITE_DRIVER must be better-sqlite3 or node:sqlite, got ${env.SQLITE_DRIVER}`);
+}
 
 mkdirSync(dataDir, { recursive: true });
 const databaseFile = join(dataDir, "log-event-hub.sqlite");
@@ -33,7 +40,8 @@ try {
   fatal((error as Error).message);
 }
 
-const hub = new LogEventHub({ store: new SqliteStore(databaseFile), runtime: demoRuntime.runtime });
+const store = new SqliteStore({ filename: databaseFile, ...(driver && { driver }) });
+const hub = new LogEventHub({ store, runtime: demoRuntime.runtime });
 try {
   await hub.open();
 } catch (error) {
@@ -47,7 +55,8 @@ const inFlight = new Set<Promise<unknown>>();
 const publicHosts = (env.PUBLIC_HOST ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
 const listenHost = host.includes(":") ? `[${host}]` : host; // the address the banner prints
 const allowedHosts = [...new Set([...LOOPBACK_HOSTS, listenHost, ...publicHosts])];
-const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, allowedHosts });
+const onRequest = env.LOG_REQUESTS === "1" ? (req: { method: string; originalUrl: string }) => console.log(`request: ${req.method} ${req.originalUrl}`) : undefined;
+const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, allowedHosts, ...(onRequest && { onRequest }) });
 const server = app.listen(port, host);
 // Requests Node's parser refuses answer the same JSON error body as everything else.
 answerClientErrors(server);
@@ -62,7 +71,7 @@ await new Promise<void>((resolveListen, reject) => {
 const url = `http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
 const { type, id } = demoRuntime.example;
 console.log(`log-event-hub demo listening on ${url}`);
-console.log(`  store:   ${databaseFile}`);
+console.log(`  store:   ${databaseFile} (SQLite driver: ${store.driverName})`);
 console.log(`  runtime: ${demoRuntime.kind}${demoRuntime.address ? ` (${demoRuntime.address})` : ""}`);
 console.log("");
 console.log("Log in (the cookie makes the event feed yours) and start a container:");

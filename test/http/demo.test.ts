@@ -15,6 +15,8 @@ import { containersConf } from "../helpers/podman-service.js";
 import { LogEventHub, parseEventMessage } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { DockerRuntime } from "log-event-hub/docker";
+import { sqliteDrivers } from "../stores/fixtures/sqlite-drivers.js";
+import { TSX_ARGS } from "../helpers/tsx.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const run = promisify(execFile);
@@ -30,6 +32,8 @@ interface Demo {
   url: string;
   output: () => string;
   exited: Promise<number | null>;
+  /** Resolves once the demo has printed a line matching `pattern` (its `LOG_REQUESTS` access log). */
+  printed: (pattern: RegExp) => Promise<void>;
 }
 
 const cleanups: (() => void)[] = [];
@@ -38,9 +42,9 @@ afterEach(() => {
 });
 
 async function startDemo(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Demo> {
-  const child = spawn(process.execPath, ["--import", "tsx", "examples/demo/server.ts"], {
+  const child = spawn(process.execPath, [...TSX_ARGS, "examples/demo/server.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, RUNTIME: "simulated", ...extraEnv },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, RUNTIME: "simulated", LOG_REQUESTS: "1", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   cleanups.push(() => {
@@ -48,26 +52,42 @@ async function startDemo(dataDir: string, extraEnv: Record<string, string> = {})
   });
   let stdout = "";
   let stderr = "";
+  const watchers = new Set<{ pattern: RegExp; resolve: () => void }>();
+  child.stdout!.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const w of watchers) {
+      if (w.pattern.test(stdout)) {
+        watchers.delete(w);
+        w.resolve();
+      }
+    }
+  });
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      if (pattern.test(stdout)) return resolve();
+      watchers.add({ pattern, resolve });
+      void exited.then((code) => reject(new Error(`demo exited with ${code} before printing ${pattern}: ${stderr}`)));
+    });
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
+    child.stdout!.on("data", () => {
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
       // The banner ends with the wait example.
       if (match && /duration=5"\n/.test(stdout)) resolve(match[1]!);
     });
     void exited.then((code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
   });
-  return { child, url, exited, output: () => stdout + stderr };
+  return { child, url, exited, printed, output: () => stdout + stderr };
 }
 
 describe("the demo (npm start)", () => {
-  it("serves the seed's flow with a session cookie, then shuts down cleanly on SIGTERM with every record on disk", async () => {
+  it.each(sqliteDrivers)("serves the seed's flow with a session cookie, then shuts down cleanly on SIGTERM with every record on disk (%s)", async (driver) => {
     const dataDir = mkdtempSync(join(tmpdir(), "hub-demo-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const demo = await startDemo(dataDir);
+    const demo = await startDemo(dataDir, { SQLITE_DRIVER: driver });
     const { url } = demo;
+    expect(demo.output()).toContain(`SQLite driver: ${driver}`);
 
     // It prints the seed's curl examples.
     expect(demo.output()).toContain(`curl -sq -XGET -b cookies.txt "${url}/api/v1/log?limit=5"`);
@@ -123,7 +143,11 @@ describe("the demo (npm start)", () => {
     // Anonymous actions are logged as the seed's `Anonymous`; a long poll is pending at shutdown.
     const stopped = await fetch(`${url}/api/v1/container/lxc/utest/stop`, { method: "PUT" });
     expect(stopped.status).toBe(200);
-    const longPoll = fetch(`${url}/api/v1/event?index=${page.offset + 1}&wait=600`, asAlice);
+    const longPollUrl = `/api/v1/event?index=${page.offset + 1}&wait=600`;
+    const longPoll = fetch(`${url}${longPollUrl}`, asAlice);
+    // Signal only once the server has the request: fetch may send it later than this line runs,
+    // and a shutdown that starts first rightly closes the idle connection it would have used.
+    await demo.printed(new RegExp(`request: GET ${longPollUrl.replace(/[?]/g, "\\?")}\n`));
 
     await vi.waitFor(() => expect(streamed).toContain('"state":"stop"'));
 
@@ -158,8 +182,8 @@ describe("the demo (npm start)", () => {
     // A slow action, so the signal arrives while it runs.
     const demo = await startDemo(dataDir, { ACTION_DELAY_MS: "3000" });
     const action = fetch(`${demo.url}/api/v1/container/docker/DockerTestAPI/stop`, { method: "PUT" });
-    // Give the request time to reach the server (it then runs for 3 s).
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Signal once the server has the request (the action then runs for 3 s).
+    await demo.printed(/request: PUT \/api\/v1\/container\/docker\/DockerTestAPI\/stop\n/);
     demo.child.kill("SIGTERM");
     const response = await action;
     expect(response.status).toBe(200);
@@ -248,6 +272,8 @@ describe("the demo (npm start)", () => {
         await engine.close();
       }
     },
-    60_000,
+    // A hang guard, not a speed check: a real engine creating, starting and stopping containers
+    // on a busy 2-core machine (CI runs several Node lines at once) can take over 30 s.
+    120_000,
   );
 });

@@ -16,6 +16,7 @@ import type { ContainerRuntime } from "../../src/runtime.js";
 import { PostgresStore, type PgPoolLike } from "../../src/stores/postgres/index.js";
 import type { ContainerInfo, NewLogRecord } from "../../src/types.js";
 import { dropSchema, PG_URL, requirePostgres, sql, uniqueSchema } from "./fixtures/postgres/env.js";
+import { TSX_ARGS } from "../helpers/tsx.js";
 
 const available = await requirePostgres("test/stores/postgres.test.ts");
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/postgres/${name}`, import.meta.url));
@@ -43,7 +44,7 @@ class Peer {
   private readonly lines: AsyncIterator<string>;
 
   constructor(schema: string) {
-    this.child = spawn(process.execPath, ["--import", "tsx", fixture("peer.ts")], {
+    this.child = spawn(process.execPath, [...TSX_ARGS, fixture("peer.ts")], {
       env: { ...process.env, LEH_PG_URL: PG_URL, SCHEMA: schema },
     });
     this.child.stderr.on("data", (chunk) => process.stderr.write(chunk));
@@ -148,7 +149,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     });
 
     it("loads pg only on open, and names it when it is missing", () => {
-      const result = spawnSync(process.execPath, ["--import", "tsx", fixture("no-pg.ts")], { encoding: "utf8", timeout: 30_000 });
+      const result = spawnSync(process.execPath, [...TSX_ARGS, fixture("no-pg.ts")], { encoding: "utf8", timeout: 30_000 });
       expect(result.stderr).toBe("");
       const outcome = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { code: string; message: string; packageName: string };
       expect(outcome.code).toBe("MISSING_DEPENDENCY");
@@ -317,7 +318,7 @@ describe.skipIf(!available)("PostgresStore", () => {
         const total = writers * perWriter;
         const run = (script: string, env: Record<string, string>) =>
           new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ["--import", "tsx", fixture(script)], {
+            const child = spawn(process.execPath, [...TSX_ARGS, fixture(script)], {
               env: { ...process.env, LEH_PG_URL: PG_URL, SCHEMA: schema, ...env },
             });
             let out = "";
@@ -492,7 +493,7 @@ describe.skipIf(!available)("PostgresStore", () => {
 
   it("a process exits by itself after close(): no connection, listener or timer left", async () => {
     const schema = schemaFor("exit");
-    const result = spawnSync(process.execPath, ["--import", "tsx", fixture("exit-after-close.ts")], {
+    const result = spawnSync(process.execPath, [...TSX_ARGS, fixture("exit-after-close.ts")], {
       encoding: "utf8",
       timeout: 30_000,
       env: { ...process.env, LEH_PG_URL: PG_URL, SCHEMA: schema },

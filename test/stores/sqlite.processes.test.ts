@@ -4,14 +4,15 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { LogEventHub } from "../../src/hub.js";
-import { SqliteStore } from "../../src/stores/sqlite/index.js";
+import { SqliteStore, type SqliteDriverName } from "../../src/stores/sqlite/index.js";
+import { openWith, sqliteDrivers } from "./fixtures/sqlite-drivers.js";
+import { TSX_ARGS } from "../helpers/tsx.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "leh-sqlite-processes-"));
@@ -22,9 +23,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(script: string, args: string[]): { child: ChildProcess; lines: AsyncIterable<string>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, script), ...args], {
+function run(
+  driver: SqliteDriverName,
+  script: string,
+  args: string[],
+): { child: ChildProcess; lines: AsyncIterable<string>; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [...TSX_ARGS, join(fixtures, script), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LEH_TEST_SQLITE_DRIVER: driver },
   });
   children.add(child);
   let stderr = "";
@@ -45,19 +51,19 @@ async function collect(lines: AsyncIterable<string>): Promise<string[]> {
   return out;
 }
 
-describe("SQLite store shared by several processes", () => {
+describe.each(sqliteDrivers)("SQLite store shared by several processes (%s)", (driver) => {
   it("two appending processes and a cursor reader: every event once, in order", async () => {
-    const file = join(dir, "feed.db");
+    const file = join(dir, `feed-${driver}.db`);
     // Create the schema first so the three processes race on data, not on creation.
-    const setup = new SqliteStore({ filename: file });
+    const setup = new SqliteStore({ filename: file, driver });
     await setup.open();
     await setup.close();
 
     const perWriter = 240;
-    const reader = run("sqlite-read-events.ts", [file, String(perWriter * 2)]);
+    const reader = run(driver, "sqlite-read-events.ts", [file, String(perWriter * 2)]);
     const readLines = collect(reader.lines);
-    const a = run("sqlite-publish-events.ts", [file, "A", String(perWriter)]);
-    const b = run("sqlite-publish-events.ts", [file, "B", String(perWriter)]);
+    const a = run(driver, "sqlite-publish-events.ts", [file, "A", String(perWriter)]);
+    const b = run(driver, "sqlite-publish-events.ts", [file, "B", String(perWriter)]);
     expect(await a.exit).toBe(0);
     expect(await b.exit).toBe(0);
     expect(await reader.exit).toBe(0);
@@ -74,8 +80,8 @@ describe("SQLite store shared by several processes", () => {
 
   for (const synchronous of ["NORMAL", "FULL"] as const) {
     it(`crash safety (synchronous=${synchronous}): every resolved append survives SIGKILL`, async () => {
-      const file = join(dir, `crash-${synchronous}.db`);
-      const writer = run("sqlite-append-forever.ts", [file, synchronous]);
+      const file = join(dir, `crash-${driver}-${synchronous}.db`);
+      const writer = run(driver, "sqlite-append-forever.ts", [file, synchronous]);
       const resolved: number[] = [];
       for await (const line of writer.lines) {
         resolved.push(Number(line));
@@ -86,15 +92,11 @@ describe("SQLite store shared by several processes", () => {
       // Lines already written by the child but not yet read here were resolved too.
       for await (const line of writer.lines) resolved.push(Number(line));
 
-      const Database = createRequire(import.meta.url)("better-sqlite3") as new (f: string) => {
-        pragma(s: string, o?: { simple: boolean }): unknown;
-        close(): void;
-      };
-      const check = new Database(file);
+      const check = await openWith(driver, file);
       expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
       check.close();
 
-      const hub = new LogEventHub({ store: new SqliteStore({ filename: file }) });
+      const hub = new LogEventHub({ store: new SqliteStore({ filename: file, driver }) });
       const stored = new Set<number>();
       let beforeId: number | undefined;
       for (;;) {

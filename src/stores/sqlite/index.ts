@@ -1,6 +1,7 @@
 /**
  * `log-event-hub/sqlite`: the durable store for one machine, on better-sqlite3 (an optional
- * peer dependency, loaded only when a store opens).
+ * peer dependency, loaded only when a store opens) or on Node's built-in `node:sqlite`
+ * (Node 22.16 and later). Both write the same file format; see {@link SqliteStoreOptions.driver}.
  *
  * - WAL journal, `busy_timeout`, every write in an IMMEDIATE transaction, so several processes
  *   can share one file (`capabilities.shared`).
@@ -20,9 +21,12 @@ import { toLogRecord } from "../../logs/record.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { ALL_USERS } from "../../types.js";
 import {
-  loadSqliteDriver,
+  adoptDatabase,
+  type NodeSqliteDatabaseLike,
+  resolveSqliteDriver,
   type SqliteDatabaseLike,
   type SqliteDriverLike,
+  type SqliteDriverName,
   type SqliteStatementLike,
 } from "./driver.js";
 import { dropStatistics, inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
@@ -37,8 +41,11 @@ import {
 } from "./sql.js";
 
 export type {
+  NodeSqliteDatabaseLike,
+  NodeSqliteStatementLike,
   SqliteDatabaseLike,
   SqliteDriverLike,
+  SqliteDriverName,
   SqliteOpenOptions,
   SqliteRunResultLike,
   SqliteStatementLike,
@@ -62,15 +69,24 @@ export interface SqliteStoreOptions {
   /** Path of the database file (created if missing), or `:memory:` for a private one. */
   filename?: string;
   /**
-   * An already-open better-sqlite3 `Database` to use instead of opening `filename`. The store
-   * checkpoints it on {@link SqliteStore.close} but does not close it: its owner does.
+   * An already-open better-sqlite3 `Database` or `node:sqlite` `DatabaseSync` to use instead of
+   * opening `filename`. The store checkpoints it on {@link SqliteStore.close} but does not close
+   * it: its owner does.
    */
-  database?: SqliteDatabaseLike;
+  database?: SqliteDatabaseLike | NodeSqliteDatabaseLike;
   /**
-   * The better-sqlite3 module itself (its default export), when the host loads it; otherwise
-   * the store imports `better-sqlite3` on open.
+   * Which SQLite driver opens `filename`:
+   *
+   * - `"better-sqlite3"`: the optional peer dependency (a native module);
+   * - `"node:sqlite"`: Node's built-in module (Node 22.16 and later; no install, no compiler);
+   * - the better-sqlite3 module itself (its default export), when the host loads it.
+   *
+   * By default, better-sqlite3 when it is installed and loads, else `node:sqlite` when this Node
+   * has it, else the store fails to open with `MISSING_DEPENDENCY`. Both drivers read and write
+   * the same file format, so a file may be opened by either. {@link SqliteStore.driverName}
+   * tells which one an open store uses.
    */
-  driver?: SqliteDriverLike;
+  driver?: SqliteDriverName | SqliteDriverLike;
   /** Durability of each commit; see {@link SqliteSynchronous}. @default "NORMAL" */
   synchronous?: SqliteSynchronous;
   /**
@@ -176,6 +192,7 @@ export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { shared: true, notifications: false };
   private readonly options: SqliteStoreOptions;
   private db: SqliteDatabaseLike | undefined;
+  private driverUsed: SqliteDriverName | undefined;
   private ownsDatabase = false;
   private opening: Promise<void> | undefined;
   private closed = false;
@@ -186,9 +203,12 @@ export class SqliteStore implements Store {
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
     this.options = typeof options === "string" ? { filename: options } : { ...options };
-    const { filename, database, synchronous, busyTimeoutMs } = this.options;
+    const { filename, database, synchronous, busyTimeoutMs, driver } = this.options;
     if ((filename === undefined) === (database === undefined)) {
       throw new TypeError("SqliteStore needs exactly one of `filename` or `database`");
+    }
+    if (driver !== undefined && typeof driver !== "function" && driver !== "better-sqlite3" && driver !== "node:sqlite") {
+      throw new TypeError(`\`driver\` must be "better-sqlite3", "node:sqlite" or the better-sqlite3 module, not ${JSON.stringify(driver)}`);
     }
     if (synchronous !== undefined && synchronous !== "NORMAL" && synchronous !== "FULL") {
       throw new TypeError('`synchronous` must be "NORMAL" or "FULL"');
@@ -203,6 +223,11 @@ export class SqliteStore implements Store {
     this.queryTimeoutMs = queryTimeoutMs;
   }
 
+  /** The driver the open store runs on; `undefined` until {@link SqliteStore.open} resolves. */
+  get driverName(): SqliteDriverName | undefined {
+    return this.driverUsed;
+  }
+
   /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError("The SQLite store is closed"));
@@ -212,15 +237,19 @@ export class SqliteStore implements Store {
 
   private async openOnce(): Promise<void> {
     const { filename, database, synchronous = "NORMAL", busyTimeoutMs = 5000 } = this.options;
-    let db = database;
-    if (db === undefined) {
-      const driver = this.options.driver ?? (await loadSqliteDriver());
+    let db: SqliteDatabaseLike;
+    let driverName: SqliteDriverName;
+    if (database !== undefined) {
+      ({ db, name: driverName } = adoptDatabase(database));
+    } else {
+      const opener = await resolveSqliteDriver(this.options.driver);
       checkHeader(filename as string);
       try {
-        db = new driver(filename as string, { timeout: busyTimeoutMs });
+        db = opener.open(filename as string, { timeout: busyTimeoutMs });
       } catch (error) {
         throw translate(error);
       }
+      driverName = opener.name;
       this.ownsDatabase = true;
     }
     try {
@@ -241,6 +270,7 @@ export class SqliteStore implements Store {
       throw translate(error);
     }
     this.db = db;
+    this.driverUsed = driverName;
     if (this.closed) await this.close();
   }
 
