@@ -6,7 +6,9 @@
 # Node-API binary that loads in every line, so nothing is rebuilt), and logs to .tmp/ci/logs.
 #
 # Jobs:
-#   suite-<line>      the whole `npm test` on 22, 24, 26 (better-sqlite3 13, node:sqlite)
+#   suite-<line>      the whole `npm test` on 22, 24, 26 (better-sqlite3 13, node:sqlite), but
+#                     the tests of the machine-wide LXD daemon, which restart it
+#   lxd-lines         those LXD tests on each line in turn (one daemon: never two lines at once)
 #   bs3-12-<line>     better-sqlite3 12 compiled for that line against its own headers
 #                     (npm_config_nodedir), then the SQLite and demo tests on it
 #   floor-22.16.0     the lowest supported release: the SQLite and demo tests, both drivers
@@ -27,6 +29,7 @@ logs="$ci/logs"
 rm -rf "$ci/work" "$logs"
 mkdir -p "$ci/work" "$logs"
 socket="${LEH_DOCKER_SOCKET:-$(cat "$root/.tmp/podman/socket" 2>/dev/null || true)}"
+lxd_tests=(test/runtimes/lxd.test.ts test/http/demo-lxd.test.ts)
 sqlite_tests=(test/stores/sqlite.test.ts test/stores/sqlite.conformance.test.ts test/stores/sqlite.processes.test.ts
   test/stores/sqlite.drivers.test.ts test/http/demo.test.ts)
 
@@ -47,12 +50,24 @@ copy_project() {
 # in_line <node dir> <cmd...>: runs with that Node first in PATH and its headers for node-gyp.
 in_line() {
   local nd="$1"; shift
-  env PATH="$nd/bin:$PATH" npm_config_nodedir="$nd" CI=true LEH_DOCKER_SOCKET="$socket" "$@"
+  # LXD_DIR: the copies restart the daemon the main tree's setup-lxd.sh started, through its
+  # PID file, and share the tests' daemon lock.
+  env PATH="$nd/bin:$PATH" npm_config_nodedir="$nd" CI=true LEH_DOCKER_SOCKET="$socket" LXD_DIR="$root/.tmp/lxd" "$@"
 }
 
 job_suite() {
   local nd dest; nd="$(node_dir "$1")"; dest="$ci/work/suite-$1"
-  copy_project "$dest" && cd "$dest" && in_line "$nd" node -v && in_line "$nd" npm test
+  local exclude=()
+  for f in "${lxd_tests[@]}"; do exclude+=(--exclude "$f"); done
+  copy_project "$dest" && cd "$dest" && in_line "$nd" node -v && in_line "$nd" npm test -- "${exclude[@]}"
+}
+
+job_lxd_lines() {
+  local line nd dest
+  for line in $lines; do
+    nd="$(node_dir "$line")"; dest="$ci/work/lxd-$line"
+    copy_project "$dest" && (cd "$dest" && in_line "$nd" node -v && in_line "$nd" npx vitest run "${lxd_tests[@]}") || return 1
+  done
 }
 
 # better-sqlite3 12 built for one Node, cached per Node version under .tmp/bs3.
@@ -119,6 +134,7 @@ for spec in $lines "$floor"; do node_dir "$spec" >/dev/null & done
 wait
 
 for line in $lines; do run "suite-$line" job_suite "$line"; done
+run lxd-lines job_lxd_lines
 for line in $lines; do run "bs3-12-$line" job_bs3_12 "$line"; done
 run "floor-$floor" job_floor
 run zero-native job_zero_native

@@ -2,6 +2,10 @@
  * Finds the LXD daemon the runtime tests use: `LEH_LXD_SOCKET`, else the socket
  * `scripts/setup-lxd.sh` wrote to `.tmp/lxd/socket`, else LXD's default socket. Answers the
  * first that answers `GET /1.0`. Also drives the `lxc` CLI and the daemon for the tests.
+ *
+ * `LXD_DIR` names the setup script's folder (PID file, socket file, the tests' daemon lock)
+ * when the tests run from a copy of the project (CI's per-Node-line jobs), so every copy
+ * restarts the same daemon through the same files and lock.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,9 +16,10 @@ import { LxdRuntime } from "../../src/runtimes/lxd/index.js";
 
 const run = promisify(execFile);
 export const root = fileURLToPath(new URL("../..", import.meta.url));
-const socketFile = join(root, ".tmp/lxd/socket");
+const lxdDir = process.env.LXD_DIR ?? join(root, ".tmp/lxd");
+const socketFile = join(lxdDir, "socket");
 /** The PID file of a daemon `scripts/setup-lxd.sh` started. */
-export const daemonPidFile = join(root, ".tmp/lxd/lxd.pid");
+export const daemonPidFile = join(lxdDir, "lxd.pid");
 
 /** The socket path of a daemon that answers, or `undefined`. */
 export async function findLxd(): Promise<string | undefined> {
@@ -53,6 +58,7 @@ export async function killDaemon(): Promise<void> {
 
 /** Starts the daemon again through the setup script (idempotent; waits until it is ready). */
 export async function startDaemon(): Promise<void> {
+  // The setup script reads LXD_DIR from the environment, so it rewrites the same PID file.
   await run("bash", [join(root, "scripts/setup-lxd.sh")], { timeout: 120_000 });
 }
 
@@ -71,7 +77,7 @@ export async function until(condition: () => boolean | Promise<boolean>, everyMs
   while (!(await condition())) await new Promise((r) => setTimeout(r, everyMs));
 }
 
-const lockDir = join(root, ".tmp/lxd/test.lock");
+const lockDir = join(lxdDir, "test.lock");
 
 /**
  * Runs `fn` holding a lock shared by the test files (vitest runs files in parallel): the tests
@@ -79,7 +85,7 @@ const lockDir = join(root, ".tmp/lxd/test.lock");
  * left by a process that died is taken over.
  */
 export async function withDaemonLock<T>(fn: () => Promise<T>): Promise<T> {
-  mkdirSync(join(root, ".tmp/lxd"), { recursive: true });
+  mkdirSync(lxdDir, { recursive: true });
   for (;;) {
     try {
       mkdirSync(lockDir);
