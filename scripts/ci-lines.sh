@@ -50,9 +50,9 @@ copy_project() {
 # in_line <node dir> <cmd...>: runs with that Node first in PATH and its headers for node-gyp.
 in_line() {
   local nd="$1"; shift
-  # LXD_DIR: the copies restart the daemon the main tree's setup-lxd.sh started, through its
+  # LEH_LXD_STATE_DIR: the copies restart the daemon the main tree's setup-lxd.sh started, through its
   # PID file, and share the tests' daemon lock.
-  env PATH="$nd/bin:$PATH" npm_config_nodedir="$nd" CI=true LEH_DOCKER_SOCKET="$socket" LXD_DIR="$root/.tmp/lxd" "$@"
+  env PATH="$nd/bin:$PATH" npm_config_nodedir="$nd" CI=true LEH_DOCKER_SOCKET="$socket" LEH_LXD_STATE_DIR="$root/.tmp/lxd" "$@"
 }
 
 job_suite() {

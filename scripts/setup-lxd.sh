@@ -9,13 +9,14 @@
 #
 # Idempotent: every step asks the daemon (or the system) before it acts. Needs root on Debian 12
 # (apt-get, the daemon). No systemd is assumed: the daemon is started in the background here.
-# Writes its own files under $LXD_DIR (default <project>/.tmp/lxd): lxd.pid, lxd.log and
+# Writes its own files under $LEH_LXD_STATE_DIR (default <project>/.tmp/lxd; not LXD's own
+# LXD_DIR, which the daemon and the lxc CLI read as LXD's state folder): lxd.pid, lxd.log and
 # `socket` (the socket path, which test/runtimes/lxd.test.ts reads). LXD itself keeps its state
 # under /var/lib/lxd (machine-wide).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="${LXD_DIR:-$ROOT/.tmp/lxd}"
+DIR="${LEH_LXD_STATE_DIR:-$ROOT/.tmp/lxd}"
 PIDFILE="$DIR/lxd.pid"
 SOCK="/var/lib/lxd/unix.socket"
 IMAGE="busybox"

@@ -3,7 +3,7 @@
  * `scripts/setup-lxd.sh` wrote to `.tmp/lxd/socket`, else LXD's default socket. Answers the
  * first that answers `GET /1.0`. Also drives the `lxc` CLI and the daemon for the tests.
  *
- * `LXD_DIR` names the setup script's folder (PID file, socket file, the tests' daemon lock)
+ * `LEH_LXD_STATE_DIR` names the setup script's folder (PID file, socket file, the tests' daemon lock)
  * when the tests run from a copy of the project (CI's per-Node-line jobs), so every copy
  * restarts the same daemon through the same files and lock.
  */
@@ -16,7 +16,7 @@ import { LxdRuntime } from "../../src/runtimes/lxd/index.js";
 
 const run = promisify(execFile);
 export const root = fileURLToPath(new URL("../..", import.meta.url));
-const lxdDir = process.env.LXD_DIR ?? join(root, ".tmp/lxd");
+const lxdDir = process.env.LEH_LXD_STATE_DIR ?? join(root, ".tmp/lxd");
 const socketFile = join(lxdDir, "socket");
 /** The PID file of a daemon `scripts/setup-lxd.sh` started. */
 export const daemonPidFile = join(lxdDir, "lxd.pid");
@@ -58,7 +58,7 @@ export async function killDaemon(): Promise<void> {
 
 /** Starts the daemon again through the setup script (idempotent; waits until it is ready). */
 export async function startDaemon(): Promise<void> {
-  // The setup script reads LXD_DIR from the environment, so it rewrites the same PID file.
+  // The setup script reads LEH_LXD_STATE_DIR from the environment, so it rewrites the same PID file.
   await run("bash", [join(root, "scripts/setup-lxd.sh")], { timeout: 120_000 });
 }
 
