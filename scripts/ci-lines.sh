@@ -151,4 +151,8 @@ for status in "$logs"/*.status; do
     tail -60 "$logs/$name.log"
   fi
 done
+# One closing line over every job's vitest summary (ANSI colours stripped).
+sed 's/\x1b\[[0-9;]*m//g' "$logs"/*.log | awk '
+  /^ +Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i; if ($(i + 1) ~ /^skipped/) s += $i } }
+  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
 exit "$failed"
