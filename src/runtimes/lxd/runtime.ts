@@ -22,6 +22,15 @@ export interface LxdRuntimeOptions extends LxdEndpoint {
    * @default 100
    */
   cpuSampleMs?: number;
+  /**
+   * While an instance has pending waits, the hub looks at its state this often whether or not
+   * LXD said anything, milliseconds (see {@link ContainerRuntime.lookIntervalMs}): LXD reports
+   * a stop's lifecycle event only after its cleanup, a second or more after the state endpoint
+   * already says `Stopped`. One state call per interval per waited instance, none for the
+   * others. `0` turns it off.
+   * @default 50
+   */
+  lookIntervalMs?: number;
   /** Backoff of the event stream's reconnection. */
   reconnect?: LxdReconnectOptions;
   /** The `ws` module's `WebSocket` constructor, instead of loading the optional peer `ws`. */
@@ -138,6 +147,8 @@ export class LxdRuntime implements ContainerRuntime {
   readonly client: LxdClient;
   private readonly stream: LxdEventStream;
   private readonly cpuSampleMs: number;
+  /** How often waits look at a waited instance besides the event feed; see {@link LxdRuntimeOptions.lookIntervalMs}. */
+  readonly lookIntervalMs: number;
   private readonly samples = new Map<string, CpuSample>();
   /** Name, image and kind per instance, kept while the event stream can say when they change. */
   private readonly instances = new Map<string, { name: string; image: string; container: boolean }>();
@@ -150,7 +161,12 @@ export class LxdRuntime implements ContainerRuntime {
   private closed = false;
 
   constructor(options: LxdRuntimeOptions = {}) {
-    const { cpuSampleMs, reconnect, webSocket, ...endpoint } = options;
+    const { cpuSampleMs, reconnect, webSocket, lookIntervalMs, ...endpoint } = options;
+    const look = lookIntervalMs ?? 50;
+    if (!Number.isFinite(look) || look < 0) {
+      throw new TypeError(`lookIntervalMs must be a number of milliseconds >= 0, got ${String(lookIntervalMs)}`);
+    }
+    this.lookIntervalMs = look;
     this.client = new LxdClient(endpoint);
     const sample = cpuSampleMs ?? 100;
     if (!Number.isFinite(sample) || sample < 0) throw new TypeError(`cpuSampleMs must be a number >= 0, got ${String(cpuSampleMs)}`);
