@@ -15,9 +15,9 @@ import {
   createSqliteStore,
   type SqliteDatabaseLike,
   type SqliteDriverLike,
-  type SqliteStatementLike,
 } from "../../src/stores/sqlite/index.js";
 import type { StoreLogFilter, StoreLogQuery } from "../../src/types.js";
+import { recording } from "./fixtures/sqlite-recording.js";
 
 const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDriverLike;
 const dir = mkdtempSync(join(tmpdir(), "leh-sqlite-plans-"));
@@ -68,31 +68,6 @@ async function fileIn(state: StatsState): Promise<string> {
   return path;
 }
 
-/** Wraps a database so the test sees every statement the store runs, with its parameters. */
-function recording(db: SqliteDatabaseLike): { db: SqliteDatabaseLike; runs: { sql: string; params: unknown[] }[] } {
-  const runs: { sql: string; params: unknown[] }[] = [];
-  const wrapped = Object.create(db) as SqliteDatabaseLike;
-  wrapped.prepare = (sql: string): SqliteStatementLike => {
-    const statement = db.prepare(sql);
-    const record =
-      (method: "all" | "get" | "run") =>
-      (...params: unknown[]) => {
-        runs.push({ sql, params });
-        return (statement[method] as (...p: unknown[]) => unknown)(...params);
-      };
-    const recorded = { ...statement, all: record("all"), get: record("get"), run: record("run") } as SqliteStatementLike;
-    recorded.raw = (toggle?: boolean) => {
-      statement.raw(toggle);
-      return recorded;
-    };
-    return recorded;
-  };
-  wrapped.transaction = db.transaction.bind(db);
-  wrapped.pragma = db.pragma.bind(db);
-  wrapped.exec = db.exec.bind(db);
-  wrapped.function = db.function.bind(db);
-  return { db: wrapped, runs };
-}
 
 const page = { order: "desc" as const, limit: 20 };
 const at = (fraction: number) => T0 + Math.floor(ROWS * fraction) * 3_000_000;
