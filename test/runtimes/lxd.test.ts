@@ -251,7 +251,7 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
   });
 
   /** A runtime and hub of the test's own, counting answered inspects (to know a wait has seen the state). */
-  async function watchedRuntime() {
+  async function watchedRuntime(hubOptions: { stateLookIntervalMs?: number } = {}) {
     const own = new LxdRuntime({ socketPath: socketPath!, reconnect: { initialDelayMs: 50, maxDelayMs: 1000 } });
     const inspected = { count: 0 };
     const inspect = own.inspect.bind(own);
@@ -260,7 +260,7 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
       inspected.count++;
       return info;
     };
-    const ownHub = new LogEventHub({ runtime: own });
+    const ownHub = new LogEventHub({ runtime: own, ...hubOptions });
     return { own, ownHub, inspected };
   }
 
@@ -299,7 +299,9 @@ describe.skipIf(!socketPath && !process.env.CI)("LxdRuntime against the real dae
       await runtime.start("lxc", name);
       const pid = (await runtime.client.request<{ pid: number }>("GET", `/1.0/instances/${name}/state`)).metadata.pid;
       expect(pid).toBeGreaterThan(0);
-      const { own, ownHub, inspected } = await watchedRuntime();
+      // No steady looks: they would see "stopped" on their own once the daemon is back, and this
+      // test is about the stream's reconnect re-inspecting (the path a runtime without looks has).
+      const { own, ownHub, inspected } = await watchedRuntime({ stateLookIntervalMs: 0 });
       try {
         // An hour: without the re-inspect after the reconnect, this wait would not end within the test.
         const waiting = ownHub.waitForState({ type: "lxc", id: name, state: "stopped", timeout: 3_600_000 });
