@@ -16,7 +16,8 @@
 //
 // Environment: LEH_PG_URL (default postgres://postgres@127.0.0.1:5432/test) is handed to the
 // blocks as DATABASE_URL; LEH_DOCKER_SOCKET (or .tmp/podman/socket) as DOCKER_HOST;
-// LEH_LXD_SOCKET (or .tmp/lxd/socket) as LXD_SOCKET; DOC_SNIPPETS_JOBS (default 2) blocks run
+// LEH_LXD_SOCKET (or .tmp/lxd/socket) as LXD_SOCKET, holding the LXD tests' daemon lock under
+// LEH_LXD_STATE_DIR (default .tmp/lxd) while blocks run; DOC_SNIPPETS_JOBS (default 2) blocks run
 // at once.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -137,8 +138,30 @@ const SUBPATH_PEERS = { "log-event-hub/postgres": "pg" };
 /** Packages whose types come from DefinitelyTyped: the page must name `@types/<name>` too. */
 const NEEDS_TYPES = new Set(["express", "koa"]);
 
+const REPOSITORY = "https://github.com/log-event-hub/log-event-hub";
+
+/**
+ * The link rules (the package ships README.md and docs/*.md; the registry shows the README):
+ * README links are absolute (or anchors); a guide links only to other guides, anchors or
+ * absolute URLs; a page that cites repository paths (`src/...`) names the repository's URL.
+ */
+export function linkProblems(page, text) {
+  const problems = [];
+  const prose = text.replace(/^(\s*)(```+)[^\n]*\n[\s\S]*?^\1\2\s*$/gm, "");
+  for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1];
+    if (/^(https?:|mailto:|#)/.test(target)) continue;
+    if (page === "README.md") problems.push(`${page}: link "${target}" is relative: the registry's page cannot follow it; use ${REPOSITORY}/blob/main/...`);
+    else if (!/^[\w-]+\.md(#[\w-]+)?$/.test(target)) problems.push(`${page}: link "${target}" leaves docs/, which is all the package ships; use an absolute URL`);
+  }
+  if (/`(src|test|examples|bench|scripts)\/[^`]*`/.test(prose) && !prose.includes(REPOSITORY)) {
+    problems.push(`${page}: cites repository paths (\`src/...\`) but never names ${REPOSITORY}`);
+  }
+  return problems;
+}
+
 /** The page rule: every package a runnable block needs is in one of the page's `npm install` lines. */
-function pageProblems(page, planned, installs) {
+export function pageProblems(page, planned, installs) {
   const problems = [];
   for (const block of planned) {
     if (block.partial) continue;
@@ -408,6 +431,37 @@ async function seedContainer(env) {
   return async () => void (await engine(socket, "DELETE", `/containers/${name}?force=true`));
 }
 
+/**
+ * Holds the LXD tests' daemon lock (test/helpers/lxd.ts: a folder with the holder's pid) while
+ * the blocks run, so that no test restarts the machine-wide daemon under the LXD page's block.
+ */
+async function withLxdLock(fn) {
+  const stateDir = process.env.LEH_LXD_STATE_DIR ?? join(root, ".tmp", "lxd");
+  if (!existsSync(stateDir)) return fn();
+  const lock = join(stateDir, "test.lock");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readFileSync(join(lock, "pid"), { encoding: "utf8", flag: "a+" }).trim());
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = holder > 0;
+      } catch {}
+      if (!alive) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 async function runAll(project, blocks, env) {
   const jobs = Math.max(1, Number(process.env.DOC_SNIPPETS_JOBS ?? 2));
   const queue = [...blocks];
@@ -434,7 +488,7 @@ async function main() {
   for (const page of pages) {
     const { planned, problems: markerProblems, installs } = planPage(page, readFileSync(join(root, page), "utf8"));
     all.push(...planned);
-    problems.push(...markerProblems, ...pageProblems(page, planned, installs));
+    problems.push(...markerProblems, ...pageProblems(page, planned, installs), ...linkProblems(page, readFileSync(join(root, page), "utf8")));
   }
   if (only) all = all.filter((b) => only.test(b.id));
   const runnable = all.filter((b) => !b.partial);
@@ -455,7 +509,7 @@ async function main() {
   const env = serviceEnv();
   const removeContainer = await seedContainer(env);
   try {
-    problems.push(...(await runAll(project, runnable, env)));
+    problems.push(...(await withLxdLock(() => runAll(project, runnable, env))));
   } finally {
     await removeContainer();
   }
