@@ -259,20 +259,8 @@ export function parseExportQuery(params: QueryParams, context: ParseContext = {}
   for (const name of ["offset", "before_id"]) {
     if (single(params, name) !== undefined) throw new ValidationError(`Parameter "${name}" is not accepted by the export`, name);
   }
-  const { limit: _pageLimit, ...filter } = parseLogQuery(withoutLimit(params), context);
-  const limit = optionalInteger(params, "limit", 1, MAX_EXPORT_LIMIT);
-  return limit === undefined ? filter : { ...filter, limit };
-}
-
-/** The parameters without `limit`, so that parseLogQuery's page bound does not apply to an export. */
-function withoutLimit(params: QueryParams): QueryParams {
-  if (params instanceof URLSearchParams) {
-    const copy = new URLSearchParams(params);
-    copy.delete("limit");
-    return copy;
-  }
-  const { limit: _limit, ...rest } = params as Record<string, unknown>;
-  return rest;
+  // The same filters; only the bound of `limit` is the export's own.
+  return parseLogQuery(params, { ...context, limits: { ...context.limits, maxLimit: MAX_EXPORT_LIMIT } });
 }
 
 /** The filter parameters of the log routes, by their wire names. */
