@@ -21,7 +21,7 @@
 // at once.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -343,9 +343,9 @@ export function outputMatches(expected, actual) {
 }
 
 /** Runs one compiled block in its own empty folder; resolves a problem string or undefined. */
-function runBlock(project, block, env) {
+function runBlock(pageDir, block, env) {
   const cwd = mkdtempSync(join(tmpdir(), "leh-doc-run-"));
-  const file = join(project, "dist", `${moduleName(block)}.js`);
+  const file = join(pageDir, `${moduleName(block)}.js`);
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -462,21 +462,67 @@ async function withLxdLock(fn) {
   }
 }
 
-async function runAll(project, blocks, env) {
+/**
+ * One folder per page, outside the repository (so that nothing resolves from its own
+ * node_modules), holding the page's compiled blocks and a node_modules with only what the page
+ * tells the reader to install: a copy of the packed package (its own dependencies linked from
+ * the shared install) and links to the packages its `npm install` lines name. A driver the page
+ * does not install (better-sqlite3, pg, ws) is therefore missing when its blocks run, as it
+ * would be for the reader.
+ */
+function pageFolders(project, blocks, installsByPage) {
+  const shared = join(project, "node_modules");
+  const folders = new Map();
+  for (const page of new Set(blocks.map((b) => b.page))) {
+    const dir = mkdtempSync(join(tmpdir(), "leh-doc-page-"));
+    const modules = join(dir, "node_modules");
+    mkdirSync(modules);
+    const peers = [];
+    const link = (name, peer = false) => {
+      if (!existsSync(join(shared, name)) || existsSync(join(modules, name))) return;
+      if (peer) peers.push(name);
+      mkdirSync(dirname(join(modules, name)), { recursive: true });
+      symlinkSync(join(shared, name), join(modules, name), "dir");
+    };
+    cpSync(join(shared, "log-event-hub"), join(modules, "log-event-hub"), { recursive: true });
+    const own = JSON.parse(readFileSync(join(shared, "log-event-hub", "package.json"), "utf8"));
+    for (const name of Object.keys(own.dependencies ?? {})) link(name);
+    for (const name of installsByPage.get(page) ?? []) if (name !== "log-event-hub" && !name.startsWith("@types/")) link(name, true);
+    console.log(`doc-snippets: ${page} runs with log-event-hub${peers.length ? ` + ${peers.join(", ")}` : " alone"}`);
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, type: "module" }));
+    for (const file of readdirSync(join(project, "dist"))) {
+      const block = blocks.find((b) => `${moduleName(b)}.js` === file);
+      if (!block || block.page === page) cpSync(join(project, "dist", file), join(dir, file));
+    }
+    folders.set(page, dir);
+  }
+  return folders;
+}
+
+async function runAll(project, blocks, env, installsByPage) {
   const jobs = Math.max(1, Number(process.env.DOC_SNIPPETS_JOBS ?? 2));
   const queue = [...blocks];
   const problems = [];
+  const folders = pageFolders(project, blocks, installsByPage);
+  try {
+    await runQueue();
+  } finally {
+    for (const dir of folders.values()) rmSync(dir, { recursive: true, force: true });
+  }
+  return problems;
+
+  async function runQueue() {
   await Promise.all(
     Array.from({ length: jobs }, async () => {
       for (let block = queue.shift(); block; block = queue.shift()) {
         const started = Date.now();
-        const problem = await runBlock(project, block, env);
+        const problem = await runBlock(folders.get(block.page), block, env);
         console.log(`${problem ? "FAIL" : "ok  "} ${block.id} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         if (problem) problems.push(problem);
       }
     }),
   );
-  return problems;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,9 +531,11 @@ async function main() {
   const started = Date.now();
   let all = [];
   const problems = [];
+  const installsByPage = new Map();
   for (const page of pages) {
     const { planned, problems: markerProblems, installs } = planPage(page, readFileSync(join(root, page), "utf8"));
     all.push(...planned);
+    installsByPage.set(page, installs);
     problems.push(...markerProblems, ...pageProblems(page, planned, installs), ...linkProblems(page, readFileSync(join(root, page), "utf8")));
   }
   if (only) all = all.filter((b) => only.test(b.id));
@@ -509,7 +557,7 @@ async function main() {
   const env = serviceEnv();
   const removeContainer = await seedContainer(env);
   try {
-    problems.push(...(await withLxdLock(() => runAll(project, runnable, env))));
+    problems.push(...(await withLxdLock(() => runAll(project, runnable, env, installsByPage))));
   } finally {
     await removeContainer();
   }
