@@ -20,7 +20,7 @@ const REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
   ETIMEDOUT: "timed out",
-  SQLITE_CANTOPEN: "the file cannot be opened (a missing folder, or no permission)",
+  SQLITE_CANTOPEN: "the file cannot be opened (a missing folder, no permission, or a folder at that path)",
   SQLITE_READONLY: "the file or its folder is read-only",
   SQLITE_FULL: "the disk is full",
   SQLITE_IOERR: "a disk I/O error",

@@ -254,7 +254,7 @@ describe("errors", () => {
     const error = await createSqliteStore({ filename: folder, driver: "better-sqlite3" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toBe(
-      "The SQLite store failed: the file cannot be opened (a missing folder, or no permission) (SQLITE_CANTOPEN)",
+      "The SQLite store failed: the file cannot be opened (a missing folder, no permission, or a folder at that path) (SQLITE_CANTOPEN)",
     );
   });
 
