@@ -30,6 +30,8 @@ export { DEFAULT_LIMITS, resolveLimits } from "./limits.js";
 export type { HubLimits } from "./limits.js";
 export {
   parseLogQuery,
+  parseExportQuery,
+  MAX_EXPORT_LIMIT,
   parseEventQuery,
   parseWaitQuery,
   parseStreamQuery,
@@ -43,7 +45,7 @@ export {
   refuseEmptyFilterParams,
   LOG_FILTER_PARAMS,
 } from "./query.js";
-export type { QueryParams, ParseContext, ParsedLogQuery, ParsedEventQuery, ParsedStreamQuery, NormalizeFilterOptions } from "./query.js";
+export type { QueryParams, ParseContext, ParsedLogQuery, ParsedExportQuery, ParsedEventQuery, ParsedStreamQuery, NormalizeFilterOptions } from "./query.js";
 export { checkCharacters, forbiddenCharacter, foldAsciiCase, textMatcher } from "./logs/text.js";
 export type { TextFieldKind } from "./logs/text.js";
 export { toLogJson } from "./logs/json.js";
