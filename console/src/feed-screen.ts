@@ -6,6 +6,8 @@ import { formatTime } from "./time.js";
 
 /** Rows kept on screen; older ones are removed as new ones arrive. */
 export const MAX_FEED_ROWS = 1000;
+/** Rows added per frame at most, so a burst of events never blocks the page for long. */
+const ROWS_PER_FRAME = 200;
 
 const STATUS_TEXT: Record<FeedStatus, string> = {
   connecting: "Connecting…",
@@ -53,26 +55,33 @@ export function feedScreen(feed: FeedConnection): Screen {
     ),
   );
 
+  const schedule = () => {
+    // One DOM update per frame however fast events come; a hidden tab has no frames, so a timer.
+    if (frame === 0) frame = document.hidden ? window.setTimeout(flush, 100) : requestAnimationFrame(flush);
+  };
   const flush = () => {
     frame = 0;
+    // A burst longer than a frame's share is spread over frames; events beyond what the list
+    // keeps are never drawn.
+    if (pending.length > MAX_FEED_ROWS) pending.splice(0, pending.length - MAX_FEED_ROWS);
+    const now = pending.splice(0, ROWS_PER_FRAME);
     const batch = document.createDocumentFragment();
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const e = pending[i]!;
+    for (let i = now.length - 1; i >= 0; i--) {
+      const e = now[i]!;
       const time = e.ts === undefined ? new Date().toLocaleTimeString() : formatTime(e.ts, false);
       batch.append(h("tr", { "data-id": e.id }, h("td", {}, e.id), h("td", { class: "time" }, time), h("td", {}, e.category), h("td", {}, e.user), h("td", { class: "message" }, summary(e))));
     }
-    pending.length = 0;
     rows.prepend(batch);
     while (rows.rows.length > MAX_FEED_ROWS) rows.lastElementChild!.remove();
     count.textContent = `${received} event${received === 1 ? "" : "s"} since the console opened${received > MAX_FEED_ROWS ? ` (the newest ${MAX_FEED_ROWS} shown)` : ""}.`;
-    element.dataset.rendered = String(received);
+    element.dataset.rendered = String(received - pending.length);
+    if (pending.length > 0) schedule();
   };
 
   feed.onEvent((event) => {
     received += 1;
     pending.push(event);
-    // One DOM update per frame however fast events come; a hidden tab has no frames, so a timer.
-    if (frame === 0) frame = document.hidden ? window.setTimeout(flush, 100) : requestAnimationFrame(flush);
+    schedule();
   });
   feed.onStatus((s) => {
     status.textContent = STATUS_TEXT[s];

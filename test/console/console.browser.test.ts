@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumInstalled, CHROMIUM_PATH, launchChromium } from "./browser.js";
-import { seedLog, startConsoleServer, type ConsoleServer } from "./fixtures.js";
+import { publishEvent, seedLog, startConsoleServer, type ConsoleServer } from "./fixtures.js";
 
 if (!chromiumInstalled && process.env.CI) throw new Error(`No browser at ${CHROMIUM_PATH}: run scripts/setup-chromium.sh`);
 if (!chromiumInstalled) console.warn(`\n[console.browser.test] SKIPPED: no browser at ${CHROMIUM_PATH} (scripts/setup-chromium.sh installs Debian's chromium).\n`);
@@ -215,7 +215,7 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
     await page.waitForSelector('.status[data-status="live"]');
 
     const started = performance.now();
-    const first = await server.hub.publish({ category: "image", user: "all", payload: { note: "hello" } });
+    const first = await publishEvent(server.hub);
     await page.waitForSelector(`table.feed tr[data-id="${first.index}"]`, { timeout: 10_000 });
     const elapsed = performance.now() - started;
     console.log(`[console] a published event was on screen after ${elapsed.toFixed(0)} ms (the issue asks for under a second)`);
@@ -224,9 +224,9 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
     cutting = true;
     expect(server.cutStreams()).toBeGreaterThanOrEqual(1);
     const during: number[] = [];
-    for (let i = 0; i < 5; i++) during.push((await server.hub.publish({ category: "image", user: "all", payload: { during: i } })).index);
+    for (let i = 0; i < 5; i++) during.push((await publishEvent(server.hub)).index);
     await page.waitForSelector(`table.feed tr[data-id="${during.at(-1)}"]`, { timeout: 20_000 });
-    const after = await server.hub.publish({ category: "image", user: "all", payload: { after: true } });
+    const after = await publishEvent(server.hub);
     await page.waitForSelector(`table.feed tr[data-id="${after.index}"]`, { timeout: 10_000 });
     await page.waitForSelector('.status[data-status="live"]');
     cutting = false;
@@ -239,7 +239,7 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
   it("says how many events were lost to retention while it was away", async () => {
     await open(page, server.url, "#/feed");
     await page.waitForSelector('.status[data-status="live"]');
-    const seen = (await server.hub.publish({ category: "image", user: "all", payload: { before: "cut" } })).index;
+    const seen = (await publishEvent(server.hub)).index;
     await page.waitForSelector(`table.feed tr[data-id="${seen}"]`);
     // The browser stays offline for the stream until retention has run.
     const stream = "**/api/v1/event/stream**";
@@ -248,7 +248,7 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
     server.cutStreams();
     // Ten events while it is away; retention keeps the newest 5.
     const away: number[] = [];
-    for (let i = 0; i < 10; i++) away.push((await server.hub.publish({ category: "image", user: "all", payload: { away: i } })).index);
+    for (let i = 0; i < 10; i++) away.push((await publishEvent(server.hub)).index);
     await server.hub.prune();
     await page.unroute(stream);
     await page.waitForSelector(`table.feed tr[data-id="${away.at(-1)}"]`, { timeout: 20_000 });

@@ -8,7 +8,7 @@ import type { Server, IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LogEventHub, type RetentionOptions } from "log-event-hub";
+import { LogEventHub, type HubEvent, type RetentionOptions } from "log-event-hub";
 import { SqliteStore } from "log-event-hub/sqlite";
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { createDemoApp } from "../../examples/demo/app.js";
@@ -101,4 +101,9 @@ export async function seedLog(hub: LogEventHub, count: number): Promise<void> {
       time: new Date(now - (count - i) * 3_600_000),
     });
   }
+}
+
+/** Publishes one event every reader sees (an image update, as the seed's feed has them). */
+export function publishEvent(hub: LogEventHub): Promise<HubEvent> {
+  return hub.publish({ category: "image", user: "all", payload: { action: "update", from: "local", type: "lxc" } });
 }
