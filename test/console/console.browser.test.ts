@@ -208,6 +208,12 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
     // The session survives a reload.
     await page.reload();
     await expect.poll(() => page.textContent("#current-user")).toBe("alice");
+    // The README's picture (docs/console.png is a copy of this one): the top of the Log screen.
+    await page.setViewportSize({ width: 1100, height: 640 });
+    await page.goto(`${server.url}/#/log?level=WARN,ERROR`);
+    await logLoaded(page);
+    await page.screenshot({ path: join(screenshots, "console.png") });
+    await page.setViewportSize(DESKTOP);
   });
 
   it("shows a published event live, and resumes after a cut with nothing lost or doubled", async () => {
