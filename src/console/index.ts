@@ -95,7 +95,9 @@ export interface ConsoleRequest {
 
 /** An answer of {@link createConsoleHandler}. */
 export interface ConsoleResponse {
+  /** 200, 304 (ETag matched) or 308 (the mount point's redirect). */
   status: number;
+  /** Response headers, ready for `writeHead`. */
   headers: Record<string, string>;
   /** Empty for `HEAD`, 304 and redirects. */
   body: Buffer;
