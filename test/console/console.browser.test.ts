@@ -264,6 +264,17 @@ describe.skipIf(!chromiumInstalled)("the web console in chromium", () => {
     expect(ids).toEqual([...away.slice(5)].reverse().concat(seen));
   });
 
+  it("keeps the newest 1,000 rows of a burst, and counts them all", async () => {
+    await open(page, server.url, "#/feed");
+    await page.waitForSelector('.status[data-status="live"]');
+    const burst = await Promise.all(Array.from({ length: 1100 }, () => publishEvent(server.hub)));
+    const indexes = burst.map((e) => e.index).sort((a, b) => b - a);
+    // Drawn over several frames (200 rows each at most).
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("section[aria-labelledby=feed-title]")?.dataset.rendered === "1100", undefined, { timeout: 60_000 });
+    expect(await page.textContent(".count")).toBe("1100 events since the console opened (the newest 1000 shown).");
+    expect(await rowIds(page, "feed")).toEqual(indexes.slice(0, 1000));
+  });
+
   it("starts a container and shows it reach running", async () => {
     await open(page, server.url, "#/containers");
     const row = page.locator('tr[data-container="lxc/utest"]');
