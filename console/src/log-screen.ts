@@ -88,11 +88,16 @@ export function logScreen(navigate: (params: URLSearchParams) => void): Screen {
   );
   const pager = h("nav", { class: "pager", "aria-label": "Pages" }, newer, pageLabel, older, field("Per page", size));
 
+  // On a phone the filters fold away (unless some are set); on a wide screen they are open.
+  const filterCount = h("span", { class: "muted" });
+  const filters = h("details", { class: "filter-box" }, h("summary", {}, "Filters ", filterCount), form);
+  filters.open = window.matchMedia("(min-width: 40rem)").matches;
+
   const element = h(
     "section",
     { class: "screen", "aria-labelledby": "log-title" },
     h("h2", { id: "log-title" }, "Activity log"),
-    form,
+    filters,
     h("div", { class: "toolbar" }, summary, download),
     h("div", { class: "table-wrap", role: "region", "aria-label": "Activity log table", tabindex: 0 }, table),
     pager,
@@ -107,6 +112,9 @@ export function logScreen(navigate: (params: URLSearchParams) => void): Screen {
     user.value = view.user;
     text.value = view.text;
     size.value = String(view.size);
+    const active = [view.from, view.to].filter((t) => t !== undefined).length + view.levels.length + view.categories.length + (view.user ? 1 : 0) + (view.text ? 1 : 0);
+    filterCount.textContent = active ? `(${active} set)` : "";
+    if (active) filters.open = true;
     zone.textContent = `(${zoneName(view.utc)})`;
     timeHeader.textContent = `Time (${zoneName(view.utc)})`;
     // Exactly the filtered view, every page of it: the same filter parameters, no limit.
