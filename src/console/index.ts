@@ -95,7 +95,7 @@ export interface ConsoleRequest {
 
 /** An answer of {@link createConsoleHandler}. */
 export interface ConsoleResponse {
-  /** 200, 304 (ETag matched) or 308 (the mount point's redirect). */
+  /** 200, 304 (ETag matched), 308 (the mount point's redirect) or 503 (the console is not built). */
   status: number;
   /** Response headers, ready for `writeHead`. */
   headers: Record<string, string>;
@@ -108,8 +108,8 @@ export interface ConsoleResponse {
  * path is not one of its files (pass the request on, for example to the API). The mount point
  * itself without a trailing slash (`path` `""`, with `fullPath`) answers a redirect to it with
  * one, so the page's relative URLs resolve under the prefix. Files are read on the first
- * request; `GET` and `HEAD` only, gzip when accepted, ETags, and a strict
- * `Content-Security-Policy` on the page.
+ * request (a 503 saying so while they are not built); `GET` and `HEAD` only, gzip when
+ * accepted, ETags, and a strict `Content-Security-Policy` on the page.
  */
 export function createConsoleHandler(options: ConsoleOptions = {}): (request: ConsoleRequest) => ConsoleResponse | undefined {
   let assets: Map<string, ConsoleAsset> | undefined;
@@ -124,7 +124,19 @@ export function createConsoleHandler(options: ConsoleOptions = {}): (request: Co
     }
     const name = path === "/" ? "index.html" : path.replace(/^\//, "");
     if (!(name in FILES)) return undefined;
-    assets ??= new Map(consoleAssets(options).map((a) => [a.path, a]));
+    if (assets === undefined) {
+      try {
+        assets = new Map(consoleAssets(options).map((a) => [a.path, a]));
+      } catch {
+        // Not built (a source checkout before `npm run build`): say so, without the server's paths;
+        // the next request looks again.
+        return {
+          status: 503,
+          headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" },
+          body: Buffer.from(method === "HEAD" ? "" : "The web console is not built on this server (npm run build).\n"),
+        };
+      }
+    }
     const asset = assets.get(name)!;
     const common: Record<string, string> = {
       "Content-Type": asset.contentType,

@@ -42,8 +42,12 @@ describe("the built console", () => {
     for (const asset of assets) expect(asset.body.toString("utf8"), asset.path).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
   });
 
-  it("names the folder when the console is not built there", () => {
+  it("names the folder when the console is not built there; the handler answers 503 without it", () => {
     expect(() => consoleAssets({ root: join(dir, "nowhere") })).toThrow(join(dir, "nowhere"));
+    const answer = createConsoleHandler({ root: join(dir, "nowhere") })({ method: "GET", path: "/" })!;
+    expect(answer.status).toBe(503);
+    expect(answer.body.toString()).toBe("The web console is not built on this server (npm run build).\n");
+    expect(answer.body.toString()).not.toContain(dir);
   });
 });
 
