@@ -7,6 +7,7 @@ const entry = {
   docker: "src/runtimes/docker/index.ts",
   lxd: "src/runtimes/lxd/index.ts",
   testing: "src/testing/index.ts",
+  console: "src/console/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
@@ -32,6 +33,8 @@ export default defineConfig([
     target: "node20",
     external,
     noExternal: ["p-timeout"],
+    // import.meta.url for the console's asset folder (src/console/index.ts).
+    shims: true,
     splitting: false,
   },
 ]);

@@ -37,7 +37,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -80,6 +80,8 @@ if (!perr || perr.code !== "MISSING_DEPENDENCY" || !/\\bpg\\b/.test(perr.message
 const werr = await m4.loadWebSocket().then(() => null, (e) => e);
 if (!werr || werr.code !== "MISSING_DEPENDENCY" || !/npm install ws/.test(werr.message)) throw new Error("expected MISSING_DEPENDENCY for ws, got " + werr);
 if (typeof core.CompositeRuntime !== "function") throw new Error("CompositeRuntime missing from the root");
+// The web console's prebuilt files ship in the package (dist/console) and are found from the entry point.
+if (m5.consoleAssets().map((a) => a.path).join() !== "index.html,console.js,console.css") throw new Error("console assets missing");
 console.log("bare ESM ok");
 `,
   );
@@ -91,6 +93,7 @@ ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
 if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
 for (const m of [m0, m1, m2, m3, m4]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+if (!m5.consoleAssets({ apiBase: "/hub/" }).find((a) => a.path === "index.html").body.includes('content="/hub/"')) throw new Error("console assets (CJS) missing");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
 (async () => {
@@ -119,6 +122,10 @@ import { DockerRuntime } from "log-event-hub/docker";
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { LxdRuntime, bridgeLxdEvents } from "log-event-hub/lxd";
 import { CompositeRuntime } from "log-event-hub";
+import { serveConsole, type ConsoleAsset } from "log-event-hub/console";
+const consoleFiles: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void = serveConsole({ prefix: "/hub" });
+const asset: ConsoleAsset | undefined = undefined;
+void consoleFiles; void asset;
 const lxd = new LxdRuntime();
 const composite = new CompositeRuntime({ lxc: lxd, docker: new SimulatedRuntime() });
 void bridgeLxdEvents; void composite;

@@ -4,6 +4,7 @@
  */
 import express, { type Request, type Response } from "express";
 import openapi from "log-event-hub/openapi.json" with { type: "json" };
+import { serveConsole, type ConsoleOptions } from "log-event-hub/console";
 import {
   crossOriginWriteResponse,
   errorResponse,
@@ -13,6 +14,7 @@ import {
   LOOPBACK_HOSTS,
   methodNotAllowedResponse,
   ValidationError,
+  type ContainerInfo,
   type ContainerType,
   type LogEventHub,
 } from "log-event-hub";
@@ -34,6 +36,10 @@ export interface DemoAppOptions {
   allowedHosts?: readonly string[];
   /** Called as each request arrives, before any route (the demo's `LOG_REQUESTS=1` access log). */
   onRequest?: (req: Request) => void;
+  /** The runtime's containers, for `GET /api/v1/container` (the console's Containers screen). */
+  listContainers?: () => Promise<ContainerInfo[]>;
+  /** Where the web console served at `/` is built. @default the package's */
+  console?: ConsoleOptions;
 }
 
 const ACTIONS: readonly DemoAction[] = ["start", "stop", "restart"];
@@ -42,7 +48,7 @@ const TYPES: readonly ContainerType[] = ["lxc", "docker"];
 const ANONYMOUS = "Anonymous";
 
 /** Builds the app. */
-export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOOPBACK_HOSTS, onRequest }: DemoAppOptions): express.Express {
+export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOOPBACK_HOSTS, onRequest, listContainers, console: consoleOptions }: DemoAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   if (onRequest) {
@@ -74,6 +80,9 @@ export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOO
     void sendApiResponse(res, jsonResponse(200, { user }));
   });
 
+  // GET /api/v1/login: who the session cookie says you are (`null`: nobody), for the console.
+  app.get("/api/v1/login", (req, res) => void sendApiResponse(res, jsonResponse(200, { user: sessions.userOf(req) ?? null })));
+
   app.post("/api/v1/logout", (req, res) => {
     const user = sessions.end(req);
     res.setHeader("Set-Cookie", sessions.cookie(undefined));
@@ -95,6 +104,14 @@ export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOO
       .finally(() => inFlight.delete(running));
   });
 
+  // GET /api/v1/container: the runtime's containers with their state (the console lists them).
+  if (listContainers) {
+    app.get("/api/v1/container", (_req, res) => {
+      listContainers().then((list) => sendApiResponse(res, jsonResponse(200, list)), (error: unknown) => fail(res, error));
+    });
+    app.all("/api/v1/container", (req, res) => void sendApiResponse(res, methodNotAllowedResponse(req.method, req.path, ["GET", "HEAD"])));
+  }
+
   // The API's OpenAPI 3.1 document, as the package ships it (for client generators and tools).
   const openapiText = JSON.stringify(openapi);
   app.get("/api/v1/openapi.json", (_req, res) => {
@@ -102,7 +119,7 @@ export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOO
   });
   // The demo's own routes asked with another method: 405 with Allow, as the API's routes answer.
   for (const [path, allowed] of [
-    ["/api/v1/login", ["POST"]],
+    ["/api/v1/login", ["GET", "HEAD", "POST"]],
     ["/api/v1/logout", ["POST"]],
     ["/api/v1/openapi.json", ["GET", "HEAD"]],
     ["/api/v1/container/:type/:id/:action", ["PUT"]],
@@ -110,8 +127,11 @@ export function createDemoApp({ hub, sessions, act, inFlight, allowedHosts = LOO
     app.all(path, (req, res) => void sendApiResponse(res, methodNotAllowedResponse(req.method, req.path, allowed)));
   }
 
-  // Everything else under /api/v1: the hub's API (unknown routes answer a JSON 404).
-  app.use(hubRouter(hub, { getUser: (req) => sessions.userOf(req) }));
+  // The web console at `/` (its files only; every other path goes on to the API).
+  app.use(serveConsole(consoleOptions));
+  // Everything else under /api/v1: the hub's API (unknown routes answer a JSON 404). The
+  // console shows the total of a filtered log, hence the count header.
+  app.use(hubRouter(hub, { getUser: (req) => sessions.userOf(req), totalCountHeader: true }));
   // Errors Express raises itself (bodies, charsets, path decoding) answer JSON, never HTML.
   app.use(hubErrorHandler());
   return app;

@@ -42,6 +42,12 @@ export async function tryLxd(env: NodeJS.ProcessEnv): Promise<DemoRuntime | unde
     runtime: lxd,
     address: lxd.client.socketPath,
     example: { type: "lxc", id: names.includes("utest") ? "utest" : (names[0] ?? "<container>") },
+    async list() {
+      const listed = await lxd.client.request<string[]>("GET", "/1.0/instances");
+      const now = Array.isArray(listed.metadata) ? listed.metadata.map((url) => decodeURIComponent(url.split("/").pop() ?? "")) : [];
+      const infos = await Promise.all(now.slice(0, 100).map((name) => lxd.inspect("lxc", name)));
+      return infos.filter((info) => info !== undefined);
+    },
     connect(hub) {
       bridgeLxdEvents(lxd, hub, {
         skip: (event, action) => {

@@ -28,7 +28,12 @@ export interface DemoRuntime {
   connect(hub: LogEventHub): ContainerActor;
   /** A container to show in the printed examples. */
   example: { type: ContainerType; id: string };
+  /** The containers of the types it serves, with their state (`GET /api/v1/container`). */
+  list(): Promise<ContainerInfo[]>;
 }
+
+/** How many containers an engine's list shows at most (one inspect each). */
+const LIST_LIMIT = 100;
 
 const RUNTIMES = ["auto", "simulated", "docker", "lxd"];
 
@@ -64,6 +69,7 @@ function simulated(env: NodeJS.ProcessEnv): DemoRuntime {
     kind: "simulated",
     runtime: simulated,
     example: { type: "lxc", id: "utest" },
+    list: () => simulated.list(),
     connect(hub) {
       // The simulated runtime writes the seed's record and event itself, once per real change.
       simulated.attachHub(hub);
@@ -80,6 +86,11 @@ function combine(parts: Record<ContainerType, DemoRuntime>): DemoRuntime {
     kind: `auto (lxc: ${parts.lxc.kind}, docker: ${parts.docker.kind})`,
     runtime,
     example: parts.lxc.kind === "simulated" ? parts.docker.example : parts.lxc.example,
+    // Each part lists the type it serves (a simulated part holds both types' seed containers).
+    async list() {
+      const [lxc, docker] = await Promise.all([parts.lxc.list(), parts.lxc === parts.docker ? [] : parts.docker.list()]);
+      return [...lxc.filter((c) => c.type === "lxc"), ...(parts.lxc === parts.docker ? lxc : docker).filter((c) => c.type === "docker")];
+    },
     connect(hub) {
       const lxc = parts.lxc.connect(hub);
       const docker = parts.lxc === parts.docker ? lxc : parts.docker.connect(hub);
@@ -117,6 +128,12 @@ async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefine
     runtime: docker,
     address: docker.engine.address,
     example: { type: "docker", id: first ?? "<container>" },
+    async list() {
+      const all = await docker.engine.request<{ Id?: string }[]>("GET", "/containers/json", { query: { all: "true" } });
+      const ids = Array.isArray(all.body) ? all.body.slice(0, LIST_LIMIT).map((c) => c.Id ?? "").filter((id) => id !== "") : [];
+      const infos = await Promise.all(ids.map((id) => docker.inspect("docker", id)));
+      return infos.filter((info) => info !== undefined);
+    },
     connect(hub) {
       // The engine's own activity (its CLI, other clients) as records by `system` and events;
       // the echoes of the demo's own actions are skipped (it records those by the acting user).

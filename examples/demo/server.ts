@@ -56,7 +56,15 @@ const publicHosts = (env.PUBLIC_HOST ?? "").split(",").map((h) => h.trim()).filt
 const listenHost = host.includes(":") ? `[${host}]` : host; // the address the banner prints
 const allowedHosts = [...new Set([...LOOPBACK_HOSTS, listenHost, ...publicHosts])];
 const onRequest = env.LOG_REQUESTS === "1" ? (req: { method: string; originalUrl: string }) => console.log(`request: ${req.method} ${req.originalUrl}`) : undefined;
-const app = createDemoApp({ hub, sessions: new Sessions(), act: demoRuntime.connect(hub), inFlight, allowedHosts, ...(onRequest && { onRequest }) });
+const app = createDemoApp({
+  hub,
+  sessions: new Sessions(),
+  act: demoRuntime.connect(hub),
+  inFlight,
+  allowedHosts,
+  listContainers: () => demoRuntime.list(),
+  ...(onRequest && { onRequest }),
+});
 const server = app.listen(port, host);
 // Requests Node's parser refuses answer the same JSON error body as everything else.
 answerClientErrors(server);
@@ -73,6 +81,8 @@ const { type, id } = demoRuntime.example;
 console.log(`log-event-hub demo listening on ${url}`);
 console.log(`  store:   ${databaseFile} (SQLite driver: ${store.driverName})`);
 console.log(`  runtime: ${demoRuntime.kind}${demoRuntime.address ? ` (${demoRuntime.address})` : ""}`);
+console.log("");
+console.log(`Open the web console: ${url}/`);
 console.log("");
 console.log("Log in (the cookie makes the event feed yours) and start a container:");
 console.log(`  curl -sq -c cookies.txt -d username=alice ${url}/api/v1/login`);

@@ -3,12 +3,14 @@
  *
  *     npx tsx examples/express/server.ts
  *     curl -s "http://127.0.0.1:3000/hub/api/v1/log?limit=5"
+ *     open http://127.0.0.1:3000/hub/   # the web console (after `npm run build`)
  *
  * The reader of the event feed comes from the `X-User` header here; a real host reads its
  * session or token instead.
  */
 import express from "express";
 import { answerClientErrors, LogEventHub } from "log-event-hub";
+import { serveConsole } from "log-event-hub/console";
 import { hubErrorHandler, hubRouter } from "./hub-router.js";
 
 const hub = new LogEventHub();
@@ -21,9 +23,11 @@ app.use((_req, res, next) => {
   next();
 });
 app.get("/", (_req, res) => {
-  res.type("text").send("The activity log is under /hub/api/v1/log\n");
+  res.type("text").send("The console is at /hub/, the activity log under /hub/api/v1/log\n");
 });
-app.use("/hub", hubRouter(hub, { getUser: (req) => req.get("x-user") }));
+// The web console's files at /hub/ (other paths go on), then the API under the same prefix;
+// the console shows a filtered log's total from X-Total-Count.
+app.use("/hub", serveConsole(), hubRouter(hub, { getUser: (req) => req.get("x-user"), totalCountHeader: true }));
 // Last: errors Express raises itself answer JSON, not an HTML page with a stack trace.
 app.use(hubErrorHandler());
 

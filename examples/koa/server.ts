@@ -3,12 +3,14 @@
  *
  *     npx tsx examples/koa/server.ts
  *     curl -s "http://127.0.0.1:3000/hub/api/v1/log?limit=5"
+ *     open http://127.0.0.1:3000/hub/   # the web console (after `npm run build`)
  *
  * The reader of the event feed comes from the `X-User` header here; a real host reads its
  * session or token instead.
  */
 import Koa from "koa";
 import { answerClientErrors, LogEventHub } from "log-event-hub";
+import { serveConsole } from "log-event-hub/console";
 import { hubErrors, hubMiddleware } from "./hub-middleware.js";
 
 const hub = new LogEventHub();
@@ -21,9 +23,18 @@ app.use(async (ctx, next) => {
   ctx.set("X-Content-Type-Options", "nosniff");
   await next();
 });
-app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.get("x-user") }));
+// The web console's files at /hub/: serveConsole answers at once or calls next synchronously.
+const consoleFiles = serveConsole({ prefix: "/hub" });
+app.use(async (ctx, next) => {
+  let passed = false;
+  consoleFiles(ctx.req, ctx.res, () => (passed = true));
+  if (passed) return next();
+  ctx.respond = false; // answered
+});
+// The console shows a filtered log's total from X-Total-Count.
+app.use(hubMiddleware(hub, { prefix: "/hub", getUser: (ctx) => ctx.get("x-user"), totalCountHeader: true }));
 app.use((ctx) => {
-  ctx.body = "The activity log is under /hub/api/v1/log\n";
+  ctx.body = "The console is at /hub/, the activity log under /hub/api/v1/log\n";
 });
 
 const port = Number(process.env.PORT ?? 3000);

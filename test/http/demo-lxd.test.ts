@@ -59,6 +59,8 @@ describe.skipIf(!socketPath && !process.env.CI)("the demo with RUNTIME=lxd", () 
     expect(started.status).toBe(200);
     expect(await started.json()).toMatchObject({ id: "utest", name: "utest", state: "running", type: "lxc", image: "busybox" });
     expect(await waiting).toMatchObject({ name: "utest", state: "running" });
+    // The console's Containers screen lists the daemon's instances with their state.
+    expect(await get("/api/v1/container")).toContainEqual(expect.objectContaining({ type: "lxc", name: "utest", state: "running" }));
 
     // Behind the demo's back: the bridge records it by system, and a pending wait wakes.
     const stopped = get("/api/v1/event/wait/lxc/utest/stopped?duration=60");

@@ -237,6 +237,9 @@ describe("the demo (npm start)", () => {
         expect(await put("start")).toMatchObject({ state: "running" }); // no change: no record
         expect(await put("restart")).toMatchObject({ state: "running" });
         expect(await put("stop")).toMatchObject({ state: "stopped" });
+        // The console's Containers screen lists the engine's containers with their state.
+        const listed = (await (await fetch(`${demo.url}/api/v1/container`)).json()) as { type: string; name: string; state: string }[];
+        expect(listed).toContainEqual(expect.objectContaining({ type: "docker", name, state: "stopped" }));
         // Behind the demo's back, with the engine's own CLI.
         await podman("start", name);
         await podman("stop", "-t", "5", name);

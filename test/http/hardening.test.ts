@@ -242,6 +242,7 @@ describe("the demo app", () => {
       sessions: new Sessions(),
       act: (action, type, id, user) => runtime[action](type, id, { user }),
       inFlight: new Set(),
+      listContainers: () => runtime.list(),
       ...(allowedHosts && { allowedHosts }),
     });
     const server = createServer(app);
@@ -311,7 +312,8 @@ describe("the demo app", () => {
     expect(head.status).toBe(200);
     expect(head.headers["x-content-type-options"]).toBe("nosniff");
     for (const [method, path, allow] of [
-      ["GET", "/api/v1/login", "POST"],
+      ["DELETE", "/api/v1/login", "GET, HEAD, POST"],
+      ["POST", "/api/v1/container", "GET, HEAD"],
       ["HEAD", "/api/v1/logout", "POST"],
       ["DELETE", "/api/v1/container/lxc/utest/start", "PUT"],
       ["POST", "/api/v1/log", "GET, HEAD, DELETE"],
