@@ -141,6 +141,8 @@ export interface ConformanceReport {
 export interface CheckOptions {
   /** Run only these groups (the others are neither run nor reported as left out). @default every group the target declares */
   groups?: readonly ConformanceGroup[];
+  /** Stop at the first failure (quicker feedback while writing a store). @default false */
+  bail?: boolean;
   /** Called after each test (progress output). */
   onResult?: (result: ConformanceResult) => void;
 }
@@ -175,6 +177,7 @@ export async function checkStoreConformance(target: ConformanceTarget, options: 
     }
     results.push(result);
     options.onResult?.(result);
+    if (!result.passed && options.bail === true) break;
   }
   const failures = results.filter((r) => !r.passed);
   return { results, failures, passed: failures.length === 0, leftOut: leftOut.filter((l) => wanted(l.group)) };

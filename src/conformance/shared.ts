@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { LogEventHub } from "../hub.js";
 import { assert } from "./assert.js";
-import { readAll, visibleTo } from "./feed.js";
+import { readAll, readWindows, visibleTo } from "./feed.js";
 import { range } from "./model.js";
 import type { ConformanceTest, SharedStoreFactory, TestContext } from "./suite.js";
 import { WRITER_ENV, writeEvents, type WriterInstructions, writerUser } from "./writer.js";
@@ -134,12 +134,16 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
       const writers = await Promise.all(range(1, 4).map(() => open()));
       const pagerHub = await open();
       const pollerHub = await open();
+      const windowHub = await open();
       const done = new AbortController();
-      const writes = Promise.all(writers.map((hub, i) => writeEvents(hub, { tag: `hub${i}`, count: 120, batch: 12 }))).finally(() => done.abort());
+      // Uneven chunk sizes, so the writers' batches interleave irregularly.
+      const batches = [12, 5, 17, 1];
+      const writes = Promise.all(writers.map((hub, i) => writeEvents(hub, { tag: `hub${i}`, count: 120, batch: batches[i] as number }))).finally(() => done.abort());
       const [written, pager, poller] = await Promise.all([
         writes,
         readAll(pagerHub, { limit: 7 }, done.signal),
         readAll(pollerHub, { limit: 50, wait: 2_000, user: "bob" }, done.signal),
+        readWindows(windowHub.store, done.signal),
       ]);
       const feed = await wholeFeed(pagerHub);
       assert.equal(feed.length, 480, "every published event is in the feed");
@@ -157,6 +161,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
       const local = await open();
       const pagerHub = await open();
       const pollerHub = await open();
+      const windowHub = await open();
       const children = ["proc0", "proc1"].map((tag) => startWriter(ctx, factory, location, { tag, count: 200, batch: 10 }));
       await Promise.all(children.map((c) => c.ready));
       const done = new AbortController();
@@ -165,6 +170,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
         writes,
         readAll(pagerHub, { limit: 9 }, done.signal),
         readAll(pollerHub, { limit: 50, wait: 2_000, user: "bob" }, done.signal),
+        readWindows(windowHub.store, done.signal),
       ]);
       const feed = await wholeFeed(pagerHub);
       assert.equal(feed.length, 520, "every published event is in the feed");
@@ -180,6 +186,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
       const local = await open();
       const pagerHub = await open();
       const pollerHub = await open();
+      const windowHub = await open();
       // A count it never reaches: it always has a chunk in flight when it is killed.
       const victim = startWriter(ctx, factory, location, { tag: "victim", count: 1_000_000, batch: 16 });
       await victim.ready;
@@ -198,6 +205,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
         writes,
         readAll(pagerHub, { limit: 8 }, done.signal),
         readAll(pollerHub, { limit: 50, wait: 2_000, user: "bob" }, done.signal),
+        readWindows(windowHub.store, done.signal),
       ]);
       const feed = await wholeFeed(pagerHub);
       checkWritten(feed, "local", first);
