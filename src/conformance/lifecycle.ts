@@ -14,6 +14,7 @@ function calls(store: Store): [string, () => Promise<unknown>][] {
   const log = { timeUs: 1, level: "INFO" as const, category: "system", user: "u", message: "m" };
   const event = { timeUs: 1, category: "image", user: "all", payloadJson: "{}" };
   return [
+    ["open", () => store.open()],
     ["appendLogs", () => store.appendLogs([log])],
     ["queryLogs", () => store.queryLogs({ order: "desc", limit: 5 })],
     ["countLogs", () => store.countLogs({})],
