@@ -6,27 +6,7 @@
  * Stores are dumb on purpose: the hub validates input, batches appends, computes cursor
  * pages and runs long polls. A store only persists, filters and orders.
  *
- * The rules in one place (each is detailed on its member):
- *
- * - **Log ids**: positive, strictly increasing in append order, never reused (not after
- *   clearing, not after pruning); they need not be dense.
- * - **Event indexes**: dense from 1: the first event ever appended is 1, each next one is the
- *   previous plus one, with no gap and no reuse, even after the whole feed was pruned. An index
- *   becomes visible to readers only once every smaller index is visible.
- * - **`head`** is the newest index ever assigned and visible: 0 only for a feed that never had
- *   an event, never 0 again after pruning. **`oldest`** is the oldest retained index, 0 when none
- *   is retained. Both come from the same snapshot as the events.
- * - **A short read** (fewer events than `limit`) holds every visible event after the cursor up
- *   to `head`: the reader may move its cursor to `head`. A full read promises nothing past its
- *   newest event.
- * - **Pruning** by count keeps the newest; by age it drops what is strictly older (`<`) than
- *   the cutoff: any such log record, but events only from the front of the feed (an event that
- *   is not older stops the cut). `maxLogs: 0` and `maxEvents: 0` drop everything. `head` stays.
- * - **Text** is a literal substring under ASCII-only case folding (`A`-`Z` equal `a`-`z`; `ſ`,
- *   the Kelvin sign, `İ` and every other character equal only themselves).
- * - **`lastLogId`** answers the newest id still stored, 0 when none is.
- * - **Errors**: every method rejects (never throws synchronously) with a `HubError`; after
- *   `close()`, every method but `close` rejects with `CLOSED`.
+ * The rules are listed on {@link Store} and detailed on each member.
  *
  * @module
  */
@@ -131,11 +111,33 @@ export interface StoreChange {
 }
 
 /**
- * The store contract; the module notes list every rule in one place. Every method answers a
- * promise and reports failure by rejecting it (never by a synchronous throw) with a
- * `HubError`: a store translates driver errors (`STORE_UNAVAILABLE`) and never leaks SQL or
- * credentials in messages. Once `close()` was called, every method but `close` rejects with
- * `CLOSED` (`ClosedError`).
+ * The store contract. Every method answers a promise and reports failure by rejecting it
+ * (never by a synchronous throw) with a `HubError`: a store translates driver errors
+ * (`STORE_UNAVAILABLE`) and never leaks SQL or credentials in messages. Once `close()` was
+ * called, every method but `close` rejects with `CLOSED` (`ClosedError`).
+ *
+ * The rules in one place (each is detailed on its member; `log-event-hub/conformance` checks
+ * them all):
+ *
+ * - **Log ids**: positive, strictly increasing in append order, never reused (not after
+ *   clearing, not after pruning); they need not be dense.
+ * - **Event indexes**: dense from 1: the first event ever appended is 1, each next one is the
+ *   previous plus one, with no gap and no reuse, even after the whole feed was pruned. An index
+ *   becomes visible to readers only once every smaller index is visible.
+ * - **`head`** is the newest index ever assigned and visible: 0 only for a feed that never had
+ *   an event, never 0 again after pruning. **`oldest`** is the oldest retained index, 0 when none
+ *   is retained. Both come from the same snapshot as the events.
+ * - **A short read** (fewer events than `limit`) holds every visible event after the cursor up
+ *   to `head`: the reader may move its cursor to `head`. A full read promises nothing past its
+ *   newest event.
+ * - **Pruning** by count keeps the newest; by age it drops what is strictly older (`<`) than
+ *   the cutoff: any such log record, but events only from the front of the feed (an event that
+ *   is not older stops the cut). `maxLogs: 0` and `maxEvents: 0` drop everything. `head` stays.
+ * - **Text** is a literal substring under ASCII-only case folding (`A`-`Z` equal `a`-`z`; `ſ`,
+ *   the Kelvin sign, `İ` and every other character equal only themselves).
+ * - **`lastLogId`** answers the newest id still stored, 0 when none is.
+ * - **Errors**: every method rejects (never throws synchronously) with a `HubError`; after
+ *   `close()`, every method but `close` rejects with `CLOSED`.
  */
 export interface Store {
   /** What this store can do. */
