@@ -50,8 +50,17 @@ function startWriter(ctx: TestContext, factory: SharedStoreFactory, location: st
   const committed: number[] = [];
   let chunkCount = 0;
   const waiters: { n: number; resolve: () => void }[] = [];
+  let isReady = false;
   let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  let notReady!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = () => {
+      isReady = true;
+      resolve();
+    };
+    notReady = reject;
+  });
+  ready.catch(() => undefined);
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   lines.on("line", (line) => {
     if (line === "ready") onReady();
@@ -62,9 +71,12 @@ function startWriter(ctx: TestContext, factory: SharedStoreFactory, location: st
     }
   });
   const exit = new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      onReady();
+    child.on("error", (error) => {
+      notReady(new Error(`writer process ${instructions.tag} did not start (${wp.command}): ${error.message}`));
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      if (!isReady) notReady(new Error(`writer process ${instructions.tag} ended (${code ?? signal}) before it was ready: ${stderr.slice(-2000)}`));
       for (const w of waiters) w.resolve();
       if (code !== 0 && code !== null) reject(new Error(`writer process ${instructions.tag} exited with ${code}: ${stderr.slice(-2000)}`));
       else resolve(code);

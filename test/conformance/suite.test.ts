@@ -6,7 +6,7 @@ import { MemoryStore } from "log-event-hub";
 import { checkStoreConformance, CONFORMANCE_GROUPS, runStoreConformance } from "log-event-hub/conformance";
 import { describe, expect, it } from "vitest";
 import { runTest, type ConformanceTest } from "../../src/conformance/suite.js";
-import { AsyncMapStore } from "./fixtures/broken-stores.js";
+import { AsyncMapStore, targetOf } from "./fixtures/broken-stores.js";
 
 describe("conformance suite machinery", () => {
   it("registers one describe per store and per group, and an it per test with a deadline", () => {
@@ -66,5 +66,13 @@ describe("conformance suite machinery", () => {
       'conformance (memory): "feed: a long poll that never ends" did not finish within 50 ms',
     );
     expect(hubClosed).toBe(true);
+  });
+
+  it("a writer process that dies before it is ready fails its tests with its exit and stderr", async () => {
+    const base = targetOf("async map store", AsyncMapStore);
+    const shared = { ...base.shared!, writerProcess: { command: process.execPath, args: ["-e", "console.error('no store here'); process.exit(3)"] } };
+    const report = await checkStoreConformance({ ...base, shared }, { groups: ["shared"] });
+    expect(report.results.map((r) => r.passed)).toEqual([true, false, false]);
+    for (const f of report.failures) expect(String(f.error)).toMatch(/ended \(3\) before it was ready: no store here/);
   });
 });
