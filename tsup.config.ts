@@ -8,6 +8,7 @@ const entry = {
   lxd: "src/runtimes/lxd/index.ts",
   testing: "src/testing/index.ts",
   console: "src/console/index.ts",
+  conformance: "src/conformance/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles

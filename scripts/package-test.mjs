@@ -37,7 +37,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console", "log-event-hub/conformance"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -82,7 +82,10 @@ if (!werr || werr.code !== "MISSING_DEPENDENCY" || !/npm install ws/.test(werr.m
 if (typeof core.CompositeRuntime !== "function") throw new Error("CompositeRuntime missing from the root");
 // The web console's prebuilt files ship in the package (dist/console) and are found from the entry point.
 if (m5.consoleAssets().map((a) => a.path).join() !== "index.html,console.js,console.css") throw new Error("console assets missing");
-console.log("bare ESM ok");
+// The published conformance suite, run without a test runner on the packaged memory store.
+const report = await m6.checkStoreConformance({ name: "memory", makeStore: () => new core.MemoryStore() });
+if (!report.passed || report.results.length < 30) throw new Error("conformance (ESM): " + report.failures.map((f) => f.title + ": " + f.error).join("; "));
+console.log("bare ESM ok (conformance: " + report.results.length + " tests passed)");
 `,
   );
   writeFileSync(
@@ -92,7 +95,7 @@ const core = require("log-event-hub");
 ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
 if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
-for (const m of [m0, m1, m2, m3, m4]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+for (const m of [m0, m1, m2, m3, m4, m5, m6]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
 if (!m5.consoleAssets({ apiBase: "/hub/" }).find((a) => a.path === "index.html").body.includes('content="/hub/"')) throw new Error("console assets (CJS) missing");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
@@ -102,12 +105,29 @@ if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
   const [r] = await hub.queryLogs({ limit: 1 });
   if (r.message !== "hello from CJS") throw new Error("CJS append+query failed");
   await hub.close();
-  console.log("bare CJS ok");
+  const report = await m6.checkStoreConformance({ name: "memory", makeStore: () => new core.MemoryStore() }, { groups: ["feed", "lifecycle"] });
+  if (!report.passed || report.results.length < 10) throw new Error("conformance (CJS): " + report.failures.map((f) => f.title + ": " + f.error).join("; "));
+  console.log("bare CJS ok (conformance: " + report.results.length + " tests passed)");
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
   );
   run(process.execPath, ["check.mjs"], bare);
   run(process.execPath, ["check.cjs"], bare);
+  // A store author's test file under another runner (node:test), through the runner adapter.
+  writeFileSync(
+    join(bare, "conformance.test.mjs"),
+    `
+import { describe, it } from "node:test";
+import { MemoryStore } from "log-event-hub";
+import { runStoreConformance } from "log-event-hub/conformance";
+
+runStoreConformance(
+  { describe, it: (name, fn, timeout) => it(name, { timeout }, fn) },
+  { name: "memory (node:test)", makeStore: () => new MemoryStore(), features: { logs: false } },
+);
+`,
+  );
+  run(process.execPath, ["--test", "--test-reporter=dot", "conformance.test.mjs"], bare);
 
   // Declaration files must typecheck for users without the drivers' types (skipLibCheck off).
   mkdirSync(join(bare, "node_modules", "@types"), { recursive: true });
@@ -121,7 +141,12 @@ import { PostgresStore } from "log-event-hub/postgres";
 import { DockerRuntime } from "log-event-hub/docker";
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { LxdRuntime, bridgeLxdEvents } from "log-event-hub/lxd";
-import { CompositeRuntime } from "log-event-hub";
+import { CompositeRuntime, MemoryStore } from "log-event-hub";
+import { runStoreConformance, checkStoreConformance, type ConformanceTarget, type ConformanceRunner } from "log-event-hub/conformance";
+const target: ConformanceTarget = { name: "memory", makeStore: () => new MemoryStore(), features: { retention: false } };
+const runner: ConformanceRunner = { describe: (_name: string, body: () => void) => body(), it: (_name: string, _fn: () => Promise<void>, _timeoutMs: number) => undefined };
+runStoreConformance(runner, target);
+void checkStoreConformance;
 import { serveConsole, type ConsoleAsset } from "log-event-hub/console";
 const consoleFiles: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void = serveConsole({ prefix: "/hub" });
 const asset: ConsoleAsset | undefined = undefined;

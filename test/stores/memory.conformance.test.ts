@@ -1,4 +1,5 @@
-import { MemoryStore } from "../../src/stores/memory/index.js";
-import { runStoreConformance } from "../conformance/index.js";
+import { MemoryStore } from "log-event-hub";
+import { runStoreConformance } from "log-event-hub/conformance";
+import { describe, it } from "vitest";
 
-runStoreConformance("memory", () => new MemoryStore());
+runStoreConformance({ describe, it }, { name: "memory", makeStore: () => new MemoryStore() });
