@@ -228,11 +228,27 @@ export class SqliteStore implements Store {
     return this.driverUsed;
   }
 
-  /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
+  /**
+   * Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent; the
+   * first operation calls it when the host has not. A failed open is not kept: the next call
+   * (or operation) tries again, so a file that could not be opened (a missing directory, a
+   * locked file) is used once the problem is fixed.
+   */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError("The SQLite store is closed"));
-    this.opening ??= this.openOnce();
+    if (this.opening === undefined) {
+      const attempt = this.openOnce();
+      this.opening = attempt;
+      attempt.catch(() => {
+        if (this.opening === attempt) this.opening = undefined;
+      });
+    }
     return this.opening;
+  }
+
+  /** Opens on first use; costs nothing once open. */
+  private async ready(): Promise<void> {
+    if (this.db === undefined) await this.open();
   }
 
   private async openOnce(): Promise<void> {
@@ -275,6 +291,7 @@ export class SqliteStore implements Store {
   }
 
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -298,6 +315,7 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
+    await this.ready();
     const range: IdRange = {};
     if (query.afterId !== undefined) range.lo = query.afterId + 1;
     if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
@@ -343,6 +361,7 @@ export class SqliteStore implements Store {
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
@@ -408,6 +427,7 @@ export class SqliteStore implements Store {
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -424,10 +444,12 @@ export class SqliteStore implements Store {
   }
 
   async lastLogId(): Promise<number> {
+    await this.ready();
     return this.use(() => (this.stmt("SELECT coalesce(max(id), 0) AS id FROM log_records").get() as { id: number }).id);
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -442,6 +464,7 @@ export class SqliteStore implements Store {
   }
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
+    await this.ready();
     // One read transaction: head, oldest and the window come from the same snapshot.
     return this.use((db) =>
       db
@@ -471,6 +494,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(request: PruneRequest): Promise<PruneResult> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -545,7 +569,7 @@ export class SqliteStore implements Store {
   private use<T>(fn: (db: SqliteDatabaseLike) => T): T {
     if (this.closed) throw new ClosedError("The SQLite store is closed");
     const db = this.db;
-    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open: call open() first");
+    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open yet: dataVersion() needs open() (every other method opens the store itself)");
     try {
       return fn(db);
     } catch (error) {
