@@ -7,6 +7,7 @@ const entry = {
   docker: "src/runtimes/docker/index.ts",
   lxd: "src/runtimes/lxd/index.ts",
   testing: "src/testing/index.ts",
+  "store-kit": "src/store-kit/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles

@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^log-event-hub\/docker$/, replacement: src("runtimes/docker/index.ts") },
       { find: /^log-event-hub\/lxd$/, replacement: src("runtimes/lxd/index.ts") },
       { find: /^log-event-hub\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^log-event-hub\/store-kit$/, replacement: src("store-kit/index.ts") },
       { find: /^log-event-hub\/openapi\.json$/, replacement: fileURLToPath(new URL("./openapi.json", import.meta.url)) },
       { find: /^log-event-hub$/, replacement: src("index.ts") },
     ],

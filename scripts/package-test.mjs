@@ -33,7 +33,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/store-kit"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -76,6 +76,7 @@ if (!perr || perr.code !== "MISSING_DEPENDENCY" || !/\\bpg\\b/.test(perr.message
 const werr = await m4.loadWebSocket().then(() => null, (e) => e);
 if (!werr || werr.code !== "MISSING_DEPENDENCY" || !/npm install ws/.test(werr.message)) throw new Error("expected MISSING_DEPENDENCY for ws, got " + werr);
 if (typeof core.CompositeRuntime !== "function") throw new Error("CompositeRuntime missing from the root");
+if (m5.textMatcher("k")("\\u212A") || !m5.textMatcher("k")("K") || m5.likePattern("5%") !== "%5\\\\%%") throw new Error("log-event-hub/store-kit: the text rule is wrong");
 console.log("bare ESM ok");
 `,
   );
@@ -86,7 +87,8 @@ const core = require("log-event-hub");
 ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
 if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
-for (const m of [m0, m1, m2, m3, m4]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+if (m5.toLogRecord(1, { timeUs: 1000000, level: "INFO", category: "system", user: "u", message: "m" }).ts !== 1) throw new Error("log-event-hub/store-kit: toLogRecord");
+for (const m of [m0, m1, m2, m3, m4, m5]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
 (async () => {
@@ -115,6 +117,9 @@ import { DockerRuntime } from "log-event-hub/docker";
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { LxdRuntime, bridgeLxdEvents } from "log-event-hub/lxd";
 import { CompositeRuntime } from "log-event-hub";
+import { compileLogFilter, type LogCondition } from "log-event-hub/store-kit";
+const conditions: LogCondition[] = compileLogFilter({ text: "x" });
+void conditions;
 const lxd = new LxdRuntime();
 const composite = new CompositeRuntime({ lxc: lxd, docker: new SimulatedRuntime() });
 void bridgeLxdEvents; void composite;

@@ -16,10 +16,9 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
-import { toSeconds, systemClock } from "../../time.js";
-import { toLogRecord } from "../../logs/record.js";
+import { systemClock } from "../../time.js";
+import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
 import {
   adoptDatabase,
   type NodeSqliteDatabaseLike,
@@ -133,19 +132,11 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 function toRecord(row: LogTuple): LogRecord {
-  return {
-    id: row[0],
-    ts: toSeconds(row[1]),
-    timeUs: row[1],
-    level: row[2],
-    category: row[3],
-    user: row[4],
-    message: row[5],
-  };
+  return logRecordFromColumns(row[0], row[1], row[2], row[3], row[4], row[5]);
 }
 
 function toEvent(row: EventTuple): StoredEvent {
-  return { index: row[0], timeUs: row[1], category: row[2], user: row[3], payloadJson: row[4] };
+  return storedEventFromColumns(row[0], row[1], row[2], row[3], row[4]);
 }
 
 /** Refuses a non-empty file that does not start with SQLite's header, before the driver touches it. */
@@ -469,9 +460,11 @@ export class SqliteStore implements Store {
     return this.use((db) =>
       db
         .transaction(() => {
-          // `everyone` is the hub's own relay read; no query can set it.
-          const visible = read.everyone === true ? "1" : "(user = 'all' OR user = ?)";
-          const who = read.everyone === true ? [] : [read.user ?? ALL_USERS];
+          // `everyone` is the hub's own relay read; no query can set it. The second user is the
+          // reader's own (or `all` again when the read names no user).
+          const users = visibleUsers(read);
+          const visible = users === undefined ? "1" : "(user = 'all' OR user = ?)";
+          const who = users === undefined ? [] : [users[users.length - 1]];
           const rows =
             read.after !== undefined
               ? (this.rawStmt(`SELECT ${EVENT_COLUMNS} FROM events WHERE idx > ? AND ${visible} ORDER BY idx LIMIT ?`).all(
