@@ -12,23 +12,58 @@ import { likePattern } from "./text.js";
 /** A filter with the id bounds a query may add. */
 export type LogFilterWithIds = StoreLogFilter & Partial<Pick<StoreLogQuery, "beforeId" | "afterId" | "maxId">>;
 
-/**
- * One condition of a log filter; a record matches when it meets every condition.
- *
- * - `time`: `timeUs >= from` and/or `timeUs <= to` (inclusive).
- * - `user`: exactly `value`.
- * - `level`, `category`: any of `values` (an empty list matches no record; the hub never sends one).
- * - `text`: the message contains `text` literally after ASCII case folding (the text rule);
- *   `folded` is `text` folded, `like` its escaped LIKE pattern (see `likePattern`).
- * - `id`: `id > after`, `id < before`, `id <= atMost` (whichever are set).
- */
-export type LogCondition =
-  | { kind: "time"; from?: number; to?: number }
-  | { kind: "user"; value: string }
-  | { kind: "level"; values: readonly string[] }
-  | { kind: "category"; values: readonly string[] }
-  | { kind: "text"; text: string; folded: string; like: string }
-  | { kind: "id"; after?: number; before?: number; atMost?: number };
+/** Inclusive time bounds: `timeUs >= from` and/or `timeUs <= to`. */
+export interface TimeCondition {
+  /** Which condition. */
+  kind: "time";
+  /** Lower bound, epoch microseconds (inclusive), when set. */
+  from?: number;
+  /** Upper bound, epoch microseconds (inclusive), when set. */
+  to?: number;
+}
+
+/** The record's user is exactly `value`. */
+export interface UserCondition {
+  /** Which condition. */
+  kind: "user";
+  /** The user name. */
+  value: string;
+}
+
+/** The record's level or category is any of `values` (an empty list matches no record; the hub never sends one). */
+export interface OneOfCondition {
+  /** Which field: `level` or `category`. */
+  kind: "level" | "category";
+  /** The accepted values (upper-case levels, lower-case categories). */
+  values: readonly string[];
+}
+
+/** The message contains `text` literally after ASCII case folding (the text rule). */
+export interface TextCondition {
+  /** Which condition. */
+  kind: "text";
+  /** The text as given. */
+  text: string;
+  /** `text` with `A`-`Z` folded to `a`-`z` (compare with a message folded the same way). */
+  folded: string;
+  /** `text` as an escaped LIKE pattern matching anywhere (`%...%`, `\` escapes). */
+  like: string;
+}
+
+/** Id bounds of a page: `id > after`, `id < before`, `id <= atMost` (whichever are set). */
+export interface IdCondition {
+  /** Which condition. */
+  kind: "id";
+  /** Only ids above this (keyset paging forwards). */
+  after?: number;
+  /** Only ids below this (keyset paging backwards). */
+  before?: number;
+  /** Only ids up to this (a snapshot bound). */
+  atMost?: number;
+}
+
+/** One condition of a log filter; a record matches when it meets every condition. */
+export type LogCondition = TimeCondition | UserCondition | OneOfCondition | TextCondition | IdCondition;
 
 /**
  * The filter's conditions, normalised: absent fields and an empty `text` (which every message

@@ -27,7 +27,7 @@
  * @packageDocumentation
  */
 export { compileLogFilter, logFilterPredicate } from "./filter.js";
-export type { LogCondition, LogFilterWithIds } from "./filter.js";
+export type { IdCondition, LogCondition, LogFilterWithIds, OneOfCondition, TextCondition, TimeCondition, UserCondition } from "./filter.js";
 export { escapeLike, foldAsciiCase, forbiddenCharacter, likePattern, sqlCount, textMatcher } from "./text.js";
 export type { TextFieldKind } from "./text.js";
 export { columnNumber, logRecordFromColumns, storedEventFromColumns, toLogRecord, toStoredEvent } from "./records.js";
