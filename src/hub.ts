@@ -121,7 +121,10 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     this.logBatcher = new Batcher((records) => this.store.appendLogs(records));
     this.eventBatcher = new Batcher((events) => this.store.appendEvents(events));
     this.background = new BackgroundReporter(this.emitter);
-    this.retention = new Retention(this.store, clock, options.retention, (error) => this.background.report("retention", error));
+    // Failures while closing are the closing's business, not a background failure.
+    this.retention = new Retention(this.store, clock, options.retention, (error) => {
+      if (!this.lifecycle.closed) this.background.report("retention", error);
+    });
     this.lifecycle = new Lifecycle(async () => {
       await this.store.open();
       const window = await this.store.readEvents({ limit: 1 });
@@ -136,7 +139,9 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
       feed: this.feed,
       open: () => this.open(),
       emit: (stored) => this.emitEvent(this.eventCache.get(stored) as HubEvent<EventPayloads<E>>),
-      onFailure: (error) => this.background.report("relay", error),
+      onFailure: (error) => {
+        if (!this.lifecycle.closed) this.background.report("relay", error);
+      },
       ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
     });
     this.pages = new EventPages({

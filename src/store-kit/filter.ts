@@ -96,38 +96,23 @@ export function compileLogFilter(filter: LogFilterWithIds): LogCondition[] {
   return out;
 }
 
-/** One predicate for a filter (each condition prepared once), so a scan tests each record once. */
+/**
+ * One predicate for a filter (each part prepared once), so a scan tests each record once. It
+ * means exactly what {@link compileLogFilter}'s conditions mean; it is written as one closure
+ * because a scanning store calls it for every record.
+ */
 export function logFilterPredicate(filter: LogFilterWithIds): (record: LogRecord) => boolean {
-  const tests = compileLogFilter(filter).map(conditionTest);
-  if (tests.length === 0) return () => true;
-  return (record) => {
-    for (const test of tests) if (!test(record)) return false;
-    return true;
-  };
-}
-
-function conditionTest(condition: LogCondition): (record: LogRecord) => boolean {
-  switch (condition.kind) {
-    case "time": {
-      const { from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY } = condition;
-      return (r) => r.timeUs >= from && r.timeUs <= to;
-    }
-    case "user": {
-      const { value } = condition;
-      return (r) => r.user === value;
-    }
-    case "level":
-    case "category": {
-      const values = new Set(condition.values);
-      return condition.kind === "level" ? (r) => values.has(r.level) : (r) => values.has(r.category);
-    }
-    case "text": {
-      const contains = textMatcher(condition.text);
-      return (r) => contains(r.message);
-    }
-    case "id": {
-      const { after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY, atMost = Number.POSITIVE_INFINITY } = condition;
-      return (r) => r.id > after && r.id < before && r.id <= atMost;
-    }
-  }
+  const { fromUs, toUs, user, levels, categories, text, afterId, beforeId, maxId } = filter;
+  const levelSet = levels ? new Set<string>(levels) : undefined;
+  const categorySet = categories ? new Set(categories) : undefined;
+  const containsText = text !== undefined && text !== "" ? textMatcher(text) : undefined;
+  const hasIds = afterId !== undefined || beforeId !== undefined || maxId !== undefined;
+  return (r) =>
+    (fromUs === undefined || r.timeUs >= fromUs) &&
+    (toUs === undefined || r.timeUs <= toUs) &&
+    (user === undefined || r.user === user) &&
+    (levelSet === undefined || levelSet.has(r.level)) &&
+    (categorySet === undefined || categorySet.has(r.category)) &&
+    (containsText === undefined || containsText(r.message)) &&
+    (!hasIds || ((afterId === undefined || r.id > afterId) && (beforeId === undefined || r.id < beforeId) && (maxId === undefined || r.id <= maxId)));
 }
