@@ -12,6 +12,10 @@
 #   bs3-12-<line>     better-sqlite3 12 compiled for that line against its own headers
 #                     (npm_config_nodedir), then the SQLite and demo tests on it
 #   floor-22.16.0     the lowest supported release: the SQLite and demo tests, both drivers
+#   doc-snippets      every code block of README.md and docs/*.md, type-checked (tsc --strict)
+#                     and run against the packed tarball in a fresh project (issue 19; the
+#                     project's install is cached under .tmp/doc-snippets); in the main tree,
+#                     which .ci/run has built
 #   zero-native       a clean `npm ci --ignore-scripts` with no compiler (CC/CXX=false) on 22,
 #                     then the demo's curl flow, on better-sqlite3's bundled binary and again
 #                     with better-sqlite3 removed (node:sqlite)
@@ -117,6 +121,11 @@ job_zero_native() {
   in_line "$nd" bash scripts/demo-smoke.sh node:sqlite
 }
 
+job_doc_snippets() {
+  local nd; nd="$(node_dir 24)"
+  cd "$root" && in_line "$nd" node scripts/doc-snippets.mjs
+}
+
 # run <name> <function> [args]: one background job, its output in $logs/<name>.log.
 run() {
   local name="$1"; shift
@@ -133,6 +142,8 @@ run() {
 for spec in $lines "$floor"; do node_dir "$spec" >/dev/null & done
 wait
 
+# First: it is short, and its first run installs a fresh project (network-bound, not CPU-bound).
+run doc-snippets job_doc_snippets
 for line in $lines; do run "suite-$line" job_suite "$line"; done
 run lxd-lines job_lxd_lines
 for line in $lines; do run "bs3-12-$line" job_bs3_12 "$line"; done

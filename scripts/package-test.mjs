@@ -27,8 +27,12 @@ try {
   const [{ filename, files }] = JSON.parse(packOut);
   const tarball = join(work, filename);
   console.log(`packed ${filename} (${files.length} files)`);
-  const leaked = files.map((f) => f.path).filter((p) => !/^(dist\/|openapi\.json$|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(p));
+  const leaked = files.map((f) => f.path).filter((p) => !/^(dist\/|docs\/[\w-]+\.md$|openapi\.json$|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(p));
   if (leaked.length) throw new Error(`unexpected files in the tarball: ${leaked.join(", ")}`);
+  // The guides ship with the package (issue 19), so they are readable from node_modules.
+  for (const guide of ["docs/getting-started.md", "docs/http.md", "docs/semantics.md"]) {
+    if (!files.some((f) => f.path === guide)) throw new Error(`${guide} is missing from the tarball`);
+  }
 
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);

@@ -23,7 +23,9 @@ IMAGE="busybox"
 CONTAINER="utest"
 SUBNET="${LXD_SUBNET:-10.200.0.1/24}"
 
-log() { printf '[setup-lxd] %s\n' "$*" >&2; }
+TAG=setup-lxd
+# shellcheck source=lib/setup-common.sh
+. "$ROOT/scripts/lib/setup-common.sh"
 
 answers() { [ -S "$SOCK" ] && timeout 5 lxc query /1.0 >/dev/null 2>&1; }
 
@@ -45,11 +47,9 @@ stop_daemon() {
       log "shutting the daemon down (pid $pid)"
       timeout 60 lxd shutdown --timeout 30 >/dev/null 2>&1 || true
     fi
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! wait_gone "$pid" 100; then
       log "daemon still running; sending TERM"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      stop_pid "$pid" 50 || true
     fi
   fi
   rm -f "$PIDFILE" "$DIR/socket"
@@ -62,10 +62,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--stop|--status]" >&2; exit 2 ;;
 esac
 
-if [ "$(id -u)" != "0" ]; then
-  log "must run as root (apt-get, the LXD daemon)"
-  exit 1
-fi
+require_root "apt-get, the LXD daemon"
 
 mkdir -p "$DIR"
 
@@ -76,19 +73,14 @@ missing=()
 [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 [ -x /usr/sbin/nft ] || missing+=(nftables)
 [ -x /bin/busybox ] || missing+=(busybox-static)
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing ${missing[*]} (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install "${missing[@]}"
 getent group lxd >/dev/null || groupadd --system lxd
 
 # 2. The daemon, unless one already answers (started by us earlier, or by the system).
 if answers; then
   log "daemon already answering on $SOCK"
 else
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  if pid_alive "$PIDFILE"; then
     log "daemon $(cat "$PIDFILE") does not answer; stopping it"
     kill "$(cat "$PIDFILE")" 2>/dev/null || true
     sleep 1

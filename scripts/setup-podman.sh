@@ -18,7 +18,9 @@ PIDFILE="$DIR/podman.pid"
 IMAGE="local/busy:latest"
 export CONTAINERS_CONF="$DIR/containers.conf"
 
-log() { printf '[setup-podman] %s\n' "$*" >&2; }
+TAG=setup-podman
+# shellcheck source=lib/setup-common.sh
+. "$ROOT/scripts/lib/setup-common.sh"
 
 # Pings the engine over the unix socket with Node (curl is not on a fresh Debian image).
 ping_engine() {
@@ -34,15 +36,12 @@ ping_engine() {
 }
 
 stop_service() {
-  if [ -f "$PIDFILE" ]; then
+  if pid_alive "$PIDFILE"; then
     pid="$(cat "$PIDFILE")"
-    if kill -0 "$pid" 2>/dev/null; then
-      log "stopping podman service (pid $pid)"
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$PIDFILE"
+    log "stopping podman service (pid $pid)"
+    stop_pid "$pid" 50 || true
   fi
+  rm -f "$PIDFILE"
   rm -f "$SOCK" "$DIR/socket"
 }
 
@@ -53,10 +52,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--stop|--status]" >&2; exit 2 ;;
 esac
 
-if [ "$(id -u)" != "0" ]; then
-  log "must run as root (apt-get, podman's storage under /var/lib/containers)"
-  exit 1
-fi
+require_root "apt-get, podman's storage under /var/lib/containers"
 
 mkdir -p "$DIR"
 
@@ -65,12 +61,7 @@ missing=()
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 [ -x /bin/busybox ] || missing+=(busybox-static)
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing ${missing[*]} (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install "${missing[@]}"
 
 # 2. containers.conf: CLI flags do not reach containers created through the REST API.
 #    runc because crun refuses cgroup v1 "hybrid"; ulimits no higher than the hard limits.

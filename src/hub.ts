@@ -27,6 +27,8 @@ import {
   normalizeFilter,
   parseEventQuery,
   parseLogQuery,
+  parseExportQuery,
+  type ParsedExportQuery,
   parseWaitQuery,
   type ParsedEventQuery,
   type ParsedLogQuery,
@@ -431,10 +433,18 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   // -------------------------------------------------------------------------------------------
   // Parsing bound to this hub's categories and limits
 
-  /** {@link parseLogQuery} with this hub's categories and limits. */
-  parseLogQuery(params: QueryParams): ParsedLogQuery {
+  /**
+   * {@link parseLogQuery} with this hub's categories and limits; the result goes to
+   * `queryLogs`, `countLogs` and `clearLogs` as it is.
+   */
+  parseLogQuery(params: QueryParams): ParsedLogQuery<LogCategory<C>> {
     // `categories` are the extra ones: parseLogQuery adds the built-in ones itself.
-    return parseLogQuery(params, { categories: this.extraLogCategories, limits: this.limits });
+    return parseLogQuery(params, { categories: this.extraLogCategories, limits: this.limits }) as ParsedLogQuery<LogCategory<C>>;
+  }
+
+  /** {@link parseExportQuery} with this hub's categories; the result goes to `exportCsv` as it is. */
+  parseExportQuery(params: QueryParams): ParsedExportQuery<LogCategory<C>> {
+    return parseExportQuery(params, { categories: this.extraLogCategories, limits: this.limits }) as ParsedExportQuery<LogCategory<C>>;
   }
 
   /** {@link parseEventQuery} with this hub's limits. */

@@ -33,11 +33,34 @@ export interface ParseContext {
   limits?: Partial<HubLimits>;
 }
 
-/** A query parsed from the wire: {@link LogQuery} with arrays for level and category. */
-export interface ParsedLogQuery extends LogQuery<string> {
+/**
+ * A query parsed from the wire: {@link LogQuery} with arrays for level and category. `C` is the
+ * category type: `hub.parseLogQuery` answers the hub's own (`LogCategory<C>`), so its result
+ * goes to `queryLogs`, `countLogs`, `clearLogs` and `exportCsv` as it is.
+ */
+export interface ParsedLogQuery<C extends string = string> extends LogQuery<C> {
+  /** Upper-case levels. */
   level?: Level[];
-  category?: string[];
+  /** Lower-case categories, each one the hub knows. */
+  category?: C[];
 }
+
+/**
+ * An export request parsed from the wire ({@link parseExportQuery}): the log filters and an
+ * optional `limit` of 1 to 2^53-1 rows (an export is for large result sets, so the page size
+ * limit `limits.maxLimit` does not apply). Accepted by `exportCsv` as it is.
+ */
+export interface ParsedExportQuery<C extends string = string> extends LogFilter<C> {
+  /** Upper-case levels. */
+  level?: Level[];
+  /** Lower-case categories, each one the hub knows. */
+  category?: C[];
+  /** At most this many rows (the oldest matches); absent: every match. */
+  limit?: number;
+}
+
+/** The largest export `limit`, on the wire and in the library: `Number.MAX_SAFE_INTEGER`. */
+export const MAX_EXPORT_LIMIT: number = Number.MAX_SAFE_INTEGER;
 
 /** An event read parsed from the wire. `wait` is in milliseconds. */
 export interface ParsedEventQuery {
@@ -223,6 +246,21 @@ export function parseLogQuery(params: QueryParams, context: ParseContext = {}): 
   const text = single(params, "text");
   if (text !== undefined && text !== "") query.text = checkText(text, "text", limits);
   return query;
+}
+
+/**
+ * Parses `GET /api/v1/log/export` parameters: the filters of {@link parseLogQuery} and `limit`,
+ * 1 to {@link MAX_EXPORT_LIMIT} (2^53-1), the same bound `exportCsv` accepts. `offset` and
+ * `before_id` page the newest-first list and mean nothing for an oldest-first file: refused.
+ *
+ * @throws ValidationError naming the parameter at fault.
+ */
+export function parseExportQuery(params: QueryParams, context: ParseContext = {}): ParsedExportQuery {
+  for (const name of ["offset", "before_id"]) {
+    if (single(params, name) !== undefined) throw new ValidationError(`Parameter "${name}" is not accepted by the export`, name);
+  }
+  // The same filters; only the bound of `limit` is the export's own.
+  return parseLogQuery(params, { ...context, limits: { ...context.limits, maxLimit: MAX_EXPORT_LIMIT } });
 }
 
 /** The filter parameters of the log routes, by their wire names. */

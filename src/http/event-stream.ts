@@ -122,6 +122,9 @@ export class EventStreams {
   private counts = { open: 0, opened: 0, dropped: 0 };
   /** Long-poll reads in flight, by cursor and reader, shared by the streams waiting on them. */
   private readonly reads = new Map<string, SharedRead>();
+  /** The open connections, for the one keep-alive timer they share. */
+  private readonly live = new Set<StreamConnection>();
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly hub: EventStreamHub,
@@ -189,15 +192,16 @@ export class EventStreams {
   }
 
   /**
-   * Reads the next page after `cursor`, waiting for one. Streams at the same cursor for the same
-   * reader share one long-poll read (after a publish, thousands of streams are at the same
-   * place): the read is made once, and aborted when every stream waiting on it has left.
+   * Reads the next page after `cursor` for `reader`, waiting for one; the page (or the error)
+   * is handed to `reader.received`. Streams at the same cursor for the same reader share one
+   * long-poll read (after a publish, thousands of streams are at the same place): the read is
+   * made once, and aborted when every stream waiting on it has left ({@link leave}). A waiting
+   * stream costs one set entry here: no promise, listener or abort signal of its own.
    */
-  read(cursor: number, user: string | undefined, signal: AbortSignal): Promise<EventPage> {
-    if (signal.aborted) return Promise.reject(signal.reason);
+  read(cursor: number, user: string | undefined, reader: StreamConnection): SharedRead {
     const key = user === undefined ? `${cursor}` : `${cursor}:${user}`;
-    let shared = this.reads.get(key);
-    if (!shared) {
+    let entry = this.reads.get(key);
+    if (!entry) {
       const controller = new AbortController();
       const page = this.hub.readEvents({
         index: cursor,
@@ -206,50 +210,54 @@ export class EventStreams {
         signal: controller.signal,
         ...(user !== undefined && { user }),
       });
-      const entry: SharedRead = { page, controller, readers: 0 };
-      shared = entry;
-      this.reads.set(key, entry);
+      const created: SharedRead = { key, controller, readers: new Set() };
+      entry = created;
+      this.reads.set(key, created);
+      const settle = (outcome: { page: EventPage } | { error: unknown }) => {
+        this.forget(created);
+        const readers = [...created.readers];
+        created.readers.clear();
+        for (const waiting of readers) waiting.received(outcome);
+      };
       page.then(
-        () => this.forget(key, entry),
-        () => this.forget(key, entry),
+        (result) => settle({ page: result }),
+        (error: unknown) => settle({ error }),
       );
     }
-    const entry = shared;
-    entry.readers++;
-    return new Promise<EventPage>((resolve, reject) => {
-      let settled = false;
-      const leave = () => {
-        settled = true;
-        signal.removeEventListener("abort", onAbort);
-        if (--entry.readers === 0 && this.reads.get(key) === entry) {
-          // Nobody waits for this read any more: end it (its timer and listener go with it).
-          this.forget(key, entry);
-          entry.controller.abort();
-        }
-      };
-      const onAbort = () => {
-        if (settled) return;
-        leave();
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      entry.page.then(
-        (page) => {
-          if (settled) return;
-          leave();
-          resolve(page);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          leave();
-          reject(error);
-        },
-      );
-    });
+    entry.readers.add(reader);
+    return entry;
   }
 
-  private forget(key: string, entry: SharedRead): void {
-    if (this.reads.get(key) === entry) this.reads.delete(key);
+  /** `reader` no longer waits for `entry`; the read is aborted when nobody else does. */
+  leave(entry: SharedRead, reader: StreamConnection): void {
+    if (!entry.readers.delete(reader) || entry.readers.size > 0 || this.reads.get(entry.key) !== entry) return;
+    // Nobody waits for this read any more: end it (its timer and listener go with it).
+    this.forget(entry);
+    entry.controller.abort();
+  }
+
+  private forget(entry: SharedRead): void {
+    if (this.reads.get(entry.key) === entry) this.reads.delete(entry.key);
+  }
+
+  /** Registers an open connection with the shared keep-alive timer. */
+  attach(connection: StreamConnection): void {
+    this.live.add(connection);
+    if (this.keepAliveTimer === undefined) {
+      this.keepAliveTimer = setInterval(() => {
+        for (const open of this.live) open.keepAlive();
+      }, this.keepAliveMs);
+      this.keepAliveTimer.unref();
+    }
+  }
+
+  /** Unregisters a connection; the timer stops with the last. */
+  detach(connection: StreamConnection): void {
+    this.live.delete(connection);
+    if (this.live.size === 0 && this.keepAliveTimer !== undefined) {
+      clearInterval(this.keepAliveTimer);
+      this.keepAliveTimer = undefined;
+    }
   }
 
   /** Counts a stream that started. */
@@ -272,16 +280,27 @@ export class EventStreams {
 
 /** One long-poll read shared by the streams at the same cursor for the same reader. */
 interface SharedRead {
-  page: Promise<EventPage>;
+  /** Its key in {@link EventStreams.reads}: the cursor, and the reader's name if any. */
+  key: string;
   controller: AbortController;
-  readers: number;
+  /** The streams waiting for it. */
+  readers: Set<StreamConnection>;
 }
 
+/** How a shared read ended, as handed to each stream that waited for it. */
+type ReadOutcome = { page: EventPage } | { error: unknown };
+
+/** The rejection of a read or pause cut short because the stream ended. */
+const ENDED = Symbol("stream ended");
+
 /** One client's stream: a read loop over the feed, writing with back-pressure. */
-class StreamConnection {
+export class StreamConnection {
   private ended = false;
-  private readonly controller = new AbortController();
   private drainWaiter: ((drained: boolean) => void) | undefined;
+  /** The shared read this stream waits for, and how to wake its loop. */
+  private waiting: { entry: SharedRead; resolve: (page: EventPage) => void; reject: (error: unknown) => void } | undefined;
+  /** Ends a {@link pause} early (the stream ended). */
+  private wake: (() => void) | undefined;
   private readonly settings: EventStreams["settings"];
 
   constructor(
@@ -302,13 +321,7 @@ class StreamConnection {
     streams.opened();
     sink.on("close", () => this.stop());
     sink.on("drain", () => this.drainWaiter?.(true));
-    const keepAlive = setInterval(() => {
-      // A full socket has data on its way anyway.
-      if (this.drainWaiter || this.ended) return;
-      sink.write(KEEP_ALIVE);
-      sink.flush?.();
-    }, this.settings.keepAliveMs);
-    keepAlive.unref();
+    streams.attach(this);
     try {
       sink.write(`retry: ${this.settings.retryMs}\n\n`);
       if (this.lost) this.writeLost(this.lost.count, this.lost.index);
@@ -320,17 +333,42 @@ class StreamConnection {
       this.onError?.(error);
       this.cut();
     } finally {
-      clearInterval(keepAlive);
+      streams.detach(this);
       this.stop();
       streams.closed();
     }
+  }
+
+  /** The shared keep-alive tick: a comment line, unless the socket is full (data is on its way). */
+  keepAlive(): void {
+    if (this.drainWaiter || this.ended) return;
+    this.sink.write(KEEP_ALIVE);
+    this.sink.flush?.();
+  }
+
+  /** Called by the shared read this stream waited for. */
+  received(outcome: ReadOutcome): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (!waiting) return;
+    if ("page" in outcome) waiting.resolve(outcome.page);
+    else waiting.reject(outcome.error);
+  }
+
+  /** The next page after the cursor, from a read shared with the streams at the same place. */
+  private next(): Promise<EventPage> {
+    if (this.ended) return Promise.reject(ENDED);
+    return new Promise<EventPage>((resolve, reject) => {
+      const entry = this.streams.read(this.cursor, this.user, this);
+      this.waiting = { entry, resolve, reject };
+    });
   }
 
   private async loop(): Promise<void> {
     while (!this.ended) {
       let page: EventPage;
       try {
-        page = await this.streams.read(this.cursor, this.user, this.controller.signal);
+        page = await this.next();
       } catch (error) {
         if (this.ended) return; // the client left (the read was aborted) or was dropped
         const code = error instanceof HubError ? error.code : undefined;
@@ -397,15 +435,15 @@ class StreamConnection {
 
   /** Waits `ms` unless the connection ends first; `false` if it ended. */
   private pause(ms: number): Promise<boolean> {
+    if (this.ended) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const signal = this.controller.signal;
       const done = () => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", done);
+        this.wake = undefined;
         resolve(!this.ended);
       };
       const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
     });
   }
 
@@ -425,7 +463,13 @@ class StreamConnection {
   private stop(): void {
     if (this.ended) return;
     this.ended = true;
-    this.controller.abort();
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) {
+      this.streams.leave(waiting.entry, this);
+      waiting.reject(ENDED);
+    }
+    this.wake?.();
     this.drainWaiter?.(false);
   }
 }

@@ -28,6 +28,7 @@ import { matchApiRoute, type ApiRouteMatch } from "./routes.js";
 export type ApiHub = Pick<
   LogEventHub<any, any>,
   | "parseLogQuery"
+  | "parseExportQuery"
   | "parseEventQuery"
   | "parseWaitQuery"
   | "queryLogs"
@@ -165,8 +166,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
   }
 
   async function exportLog(params: QueryParams, signal: AbortSignal | undefined): Promise<ApiResponse> {
-    const query = hub.parseLogQuery(params);
-    refusePaging(query, ["offset", "before_id"], "the export");
+    const query = hub.parseExportQuery(params);
     const timeZone = csv.timeZone ?? hub.timeZone;
     const chunks = hub.exportCsv(query, { ...csv, timeZone, ...(signal && { signal }) });
     const body = await startedStream(chunks);

@@ -12,6 +12,7 @@
  */
 import pTimeout, { type ClearablePromise } from "p-timeout";
 import { ClosedError, HubError, NotFoundError, RuntimeUnavailableError } from "../errors.js";
+import { reasonOf } from "../reason.js";
 import type { ContainerRuntime, ContainerChange } from "../runtime.js";
 import type { ContainerInfo, ContainerType, HubEvent, WaitState } from "../types.js";
 
@@ -592,7 +593,7 @@ function unconfirmed(entry: Entry, cause: unknown): RuntimeUnavailableError {
 
 /** A runtime's failure as the wait reports it: typed errors as they are, anything else as unavailable. */
 function asRuntimeError(error: unknown): HubError {
-  return error instanceof HubError ? error : new RuntimeUnavailableError("The container runtime failed", { cause: error });
+  return error instanceof HubError ? error : new RuntimeUnavailableError(`The container runtime failed: ${reasonOf(error)}`, { cause: error });
 }
 
 /**

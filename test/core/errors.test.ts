@@ -50,3 +50,20 @@ describe("errors", () => {
     expect(error.message).toContain("npm install better-sqlite3");
   });
 });
+
+describe("reasonOf: the reason a wrapping error's message carries (issue 19)", () => {
+  it("names errno and SQLite codes in words, with the code", async () => {
+    const { reasonOf } = await import("../../src/reason.js");
+    expect(reasonOf(Object.assign(new Error("x"), { code: "ENOENT" }))).toBe("no such file or folder (ENOENT)");
+    expect(reasonOf(Object.assign(new Error("x"), { code: "SQLITE_IOERR_WRITE" }))).toBe("a disk I/O error (SQLITE_IOERR_WRITE)");
+    expect(reasonOf(Object.assign(new Error("x"), { code: "E_SOMETHING_ELSE" }))).toBe("E_SOMETHING_ELSE");
+  });
+
+  it("without a code: the first line of the error's message, bounded; never empty", async () => {
+    const { reasonOf } = await import("../../src/reason.js");
+    expect(reasonOf(new Error("socket hang up\n    at stack"))).toBe("socket hang up");
+    expect(reasonOf(new Error("x".repeat(500)))).toHaveLength(160);
+    expect(reasonOf(new TypeError(""))).toBe("an unexpected TypeError");
+    expect(reasonOf(undefined)).toBe("an unexpected failure");
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEventQuery, parseLogQuery, parseWaitQuery, ValidationError } from "../../src/index.js";
+import { LogEventHub, MAX_EXPORT_LIMIT, parseEventQuery, parseExportQuery, parseLogQuery, parseWaitQuery, ValidationError } from "../../src/index.js";
 
 function rejects(fn: () => unknown, param?: string): void {
   let caught: unknown;
@@ -174,4 +174,41 @@ describe("parseWaitQuery", () => {
   ] as const) {
     it(`refuses ${JSON.stringify(params)}`, () => rejects(() => parseWaitQuery(params), param));
   }
+});
+
+describe("parseExportQuery (one bound for the export's limit: the wire, exportCsv and the docs)", () => {
+  it("reads the log filters and a limit above the page limit, up to 2^53-1", () => {
+    expect(parseExportQuery(new URLSearchParams("limit=5000&level=warn&category=Import"))).toEqual({
+      limit: 5000,
+      level: ["WARN"],
+      category: ["import"],
+    });
+    expect(parseExportQuery({ limit: String(Number.MAX_SAFE_INTEGER) }).limit).toBe(MAX_EXPORT_LIMIT);
+    expect(MAX_EXPORT_LIMIT).toBe(2 ** 53 - 1);
+    expect(parseExportQuery({})).toEqual({});
+    // maxLimit bounds pages, not exports.
+    expect(parseExportQuery({ limit: "51" }, { limits: { maxLimit: 50 } }).limit).toBe(51);
+  });
+
+  for (const [query, param] of [
+    ["limit=0", "limit"],
+    [`limit=${2 ** 53}`, "limit"],
+    ["limit=1e3", "limit"],
+    ["limit=5&limit=6", "limit"],
+    ["offset=1", "offset"],
+    ["before_id=3", "before_id"],
+    ["level=loud", "level"],
+  ] as const) {
+    it(`refuses ${query}`, () => rejects(() => parseExportQuery(new URLSearchParams(query)), param));
+  }
+
+  it("the library takes what the wire takes: exportCsv accepts the parsed limit", async () => {
+    const hub = new LogEventHub();
+    await hub.info("system", "one");
+    let csv = "";
+    for await (const chunk of hub.exportCsv(hub.parseExportQuery(new URLSearchParams(`limit=${MAX_EXPORT_LIMIT}`)))) csv += chunk;
+    expect(csv.split("\r\n").filter(Boolean)).toHaveLength(2);
+    expect(() => hub.exportCsv({ limit: MAX_EXPORT_LIMIT + 1 })).toThrow(ValidationError);
+    await hub.close();
+  });
 });

@@ -30,4 +30,22 @@ describe("types", () => {
     hub.on("nope", () => undefined);
     expectTypeOf<HubEvent>().toHaveProperty("index");
   });
+
+  it("what parseLogQuery and parseExportQuery return is accepted without casts (issue 19)", () => {
+    const hub = new LogEventHub();
+    const query = hub.parseLogQuery(new URLSearchParams("level=WARN&category=container"));
+    void hub.queryLogs(query);
+    void hub.countLogs(query);
+    void hub.clearLogs(query);
+    void hub.exportCsv(query);
+    void hub.exportCsv(hub.parseExportQuery(new URLSearchParams("limit=5000")));
+    const { limit, offset: _offset, beforeId: _beforeId, ...filter } = query;
+    void hub.exportCsv({ ...filter, limit });
+
+    const audited = new LogEventHub({ categories: ["audit"] as const });
+    const parsed = audited.parseLogQuery({ category: "audit" });
+    expectTypeOf(parsed.category).toEqualTypeOf<("container" | "image" | "import" | "export" | "backup" | "system" | "audit")[] | undefined>();
+    void audited.queryLogs(parsed);
+    void audited.exportCsv(audited.parseExportQuery({ category: "audit" }));
+  });
 });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { LxdRuntime } from "../../src/runtimes/lxd/index.js";
+import { firstAnswering, socketFromFile } from "./sockets.js";
 
 const run = promisify(execFile);
 export const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -23,20 +24,8 @@ export const daemonPidFile = join(lxdDir, "lxd.pid");
 
 /** The socket path of a daemon that answers, or `undefined`. */
 export async function findLxd(): Promise<string | undefined> {
-  const candidates = [process.env.LEH_LXD_SOCKET, existsSync(socketFile) ? readFileSync(socketFile, "utf8").trim() : undefined, "/var/lib/lxd/unix.socket"];
-  for (const socketPath of candidates) {
-    if (!socketPath || !existsSync(socketPath)) continue;
-    const runtime = new LxdRuntime({ socketPath, requestTimeoutMs: 2000 });
-    try {
-      await runtime.ping();
-      return socketPath;
-    } catch {
-      // try the next one
-    } finally {
-      await runtime.close();
-    }
-  }
-  return undefined;
+  const candidates = [process.env.LEH_LXD_SOCKET, socketFromFile(socketFile), "/var/lib/lxd/unix.socket"];
+  return firstAnswering(candidates, (socketPath) => new LxdRuntime({ socketPath, requestTimeoutMs: 2000 }));
 }
 
 /** Runs `lxc ...`; resolves with its stdout. */

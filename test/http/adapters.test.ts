@@ -362,6 +362,9 @@ describe.each(adapters)("HTTP API through the $name adapter", (adapter) => {
     expect(errors).toEqual([seedCsvText.split("\r\n")[0], seedCsvText.split("\r\n")[5]]);
     const firstTwo = lines((await request(`${api.base}/api/v1/log/export?limit=2`)).text);
     expect(firstTwo).toEqual(seedCsvText.split("\r\n").slice(0, 3));
+    // The export's limit is not the page limit (1000): an export is for large result sets.
+    const all = lines((await request(`${api.base}/api/v1/log/export?limit=5000`)).text);
+    expect(all).toEqual(lines(seedCsvText));
     const text = lines((await request(`${api.base}/api/v1/log/export?text=DOCKERTESTAPI2`)).text);
     expect(text).toHaveLength(1 + seedLogRecords.filter((r) => r.message.toLowerCase().includes("dockertestapi2")).length);
     expect(text.length).toBeGreaterThan(1);

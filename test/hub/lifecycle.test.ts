@@ -1,10 +1,10 @@
 /**
  * The hub's lifecycle against real failures: a failed open() is retried on the next call (a
- * SQLite file whose directory appears later), SQLite opens itself on first use, `once` then
+ * SQLite file whose folder is blocked by a file, then freed; a foreign file, then replaced), SQLite opens itself on first use, `once` then
  * `off` removes the listener and lowers the relay's demand, and background failures (retention,
  * relay) reach the typed `error` event, or one process warning per kind when nobody listens.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -46,23 +46,37 @@ async function collectWarnings(fn: () => Promise<void>): Promise<Error[]> {
 }
 
 describe("a failed open() is retried", () => {
-  it("SQLite: the store and the hub fail while the directory is missing, then work once it exists", async () => {
-    const folder = join(dir, "later");
-    const filename = join(folder, "hub.db");
-    const store = new SqliteStore({ filename });
+  it("SQLite: the store and the hub fail while a file blocks the data folder, then work once it is gone", async () => {
+    // A regular file where the store's folder should be: the store can neither open the
+    // database nor create the folder (ENOTDIR) until someone removes it.
+    const blocker = join(dir, "blocked");
+    writeFileSync(blocker, "not a folder");
+    const store = new SqliteStore({ filename: join(blocker, "hub.db") });
     const hub = track(new LogEventHub({ store }));
     await expect(hub.open()).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
     // Not cached: each call tries again, and fails again while nothing changed.
     await expect(hub.info("system", "too early")).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
     await expect(store.open()).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
-    mkdirSync(folder);
+    rmSync(blocker);
     const record = await hub.info("system", "after the fix");
     expect(record.id).toBe(1);
     await expect(hub.queryLogs()).resolves.toMatchObject([{ message: "after the fix" }]);
   });
 
+  it("SQLite: a foreign file at the path is refused until it is replaced", async () => {
+    const filename = join(dir, "foreign.db");
+    writeFileSync(filename, "this is not a SQLite database, and long enough to have a header");
+    const hub = track(new LogEventHub({ store: new SqliteStore({ filename }) }));
+    await expect(hub.open()).rejects.toMatchObject({ code: "INCOMPATIBLE_STORE" });
+    rmSync(filename);
+    await expect(hub.open()).resolves.toBeUndefined();
+    await expect(hub.info("system", "ok")).resolves.toMatchObject({ id: 1 });
+  });
+
   it("a closed hub does not reopen: later calls reject CLOSED", async () => {
-    const store = new SqliteStore({ filename: join(dir, "missing", "x.db") });
+    const blocker = join(dir, "blocked-too");
+    writeFileSync(blocker, "");
+    const store = new SqliteStore({ filename: join(blocker, "x.db") });
     const hub = new LogEventHub({ store });
     await expect(hub.open()).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
     await hub.close();

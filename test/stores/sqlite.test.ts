@@ -2,7 +2,7 @@
  * SQLite-specific behaviour: driver loading, the three ways to give a database, pragmas,
  * migrations, refusing foreign files, query plans, error translation.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -223,6 +223,39 @@ describe("errors", () => {
     expect((error as Error).message).not.toMatch(/INSERT|SELECT|log_records/);
     expect(await store.lastLogId()).toBe(0);
     await store.close();
+  });
+
+  it("a first run creates the file's missing folders (issue 19), on either driver", async () => {
+    for (const driver of ["better-sqlite3", "node:sqlite"] as const) {
+      const path = join(dir, `first-run-${driver.replace(":", "-")}`, "data", "hub.db");
+      const hub = new LogEventHub({ store: new SqliteStore({ filename: path, driver }) });
+      await hub.info("system", "first run");
+      expect((await hub.queryLogs()).map((r) => r.message)).toEqual(["first run"]);
+      await hub.close();
+      expect(existsSync(path)).toBe(true);
+    }
+  });
+
+  it("a folder that cannot be created: the message says why and what to do", async () => {
+    const blocker = file("blocker");
+    writeFileSync(blocker, "");
+    const error = await createSqliteStore(join(blocker, "data", "hub.db")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toBe(
+      "The SQLite store cannot create the folder of its file: a part of the path is a file, not a folder (ENOTDIR); " +
+        "create the folder, or give a filename in one this process may write",
+    );
+    expect((error as Error).cause).toMatchObject({ code: "ENOTDIR" });
+  });
+
+  it("a driver failure's message carries its reason, not only its cause", async () => {
+    const folder = join(dir, `a-folder-${++n}`);
+    mkdirSync(folder);
+    const error = await createSqliteStore({ filename: folder, driver: "better-sqlite3" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toBe(
+      "The SQLite store failed: the file cannot be opened (a missing folder, no permission, or a folder at that path) (SQLITE_CANTOPEN)",
+    );
   });
 
   it("an operation before open() opens the store itself; only the synchronous dataVersion() needs open()", async () => {

@@ -303,7 +303,7 @@ describe("StateWaiter", () => {
     runtime.failures.push(foreign);
     const error = await waiter.wait({ type: "lxc", id: "utest", state: "running", timeoutMs: 0 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeUnavailableError);
-    expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: "The container runtime failed", cause: foreign });
+    expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: "The container runtime failed: socket hang up", cause: foreign });
     expectIdle(waiter, hub, runtime);
   });
 

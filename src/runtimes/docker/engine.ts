@@ -8,6 +8,7 @@
  */
 import http from "node:http";
 import { RuntimeUnavailableError } from "../../errors.js";
+import { httpCall } from "../http-call.js";
 
 /** Where the engine listens. */
 export interface EngineEndpoint {
@@ -141,40 +142,21 @@ export class EngineClient {
    */
   request<T = unknown>(method: string, path: string, options: EngineRequestOptions = {}): Promise<EngineResponse<T>> {
     if (this.closed) return Promise.reject(new RuntimeUnavailableError(EngineErrorMessages.closed));
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? this.endpoint.requestTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          ...this.target(path, options.query),
-          method,
-          agent: this.agent,
-          headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (error) => reject(this.unavailable(`${method} ${path}`, error)));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
-            if (text.trim() === "") return resolve({ status, body: undefined as T });
-            // Not every answer says it is JSON (podman's stats do not), and `/_ping` answers `OK`.
-            try {
-              resolve({ status, body: JSON.parse(text) as T });
-            } catch {
-              resolve({ status, body: text as T });
-            }
-          });
-        },
-      );
-      req.setTimeout(timeoutMs, () => {
-        const error = this.failure("timeout", `${method} ${path}`, { reason: `no answer within ${timeoutMs} ms` });
-        req.destroy(error);
-      });
-      req.on("error", (error) => reject(this.unavailable(`${method} ${path}`, error)));
-      req.end(payload);
-    });
+    const call = `${method} ${path}`;
+    const timeout = () => this.failure("timeout", call, { reason: `no answer within ${timeoutMs} ms` });
+    return httpCall({ ...this.target(path, options.query), method, agent: this.agent }, options.body, timeoutMs, timeout).then(
+      ({ status, text }) => {
+        if (text.trim() === "") return { status, body: undefined as T };
+        // Not every answer says it is JSON (podman's stats do not), and `/_ping` answers `OK`.
+        try {
+          return { status, body: JSON.parse(text) as T };
+        } catch {
+          return { status, body: text as T };
+        }
+      },
+      (error: Error) => Promise.reject(this.unavailable(call, error)),
+    );
   }
 
   /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type http from "node:http";
+import { type ReconnectOptions, RECONNECT_INITIAL_DELAY_MS, RECONNECT_MAX_DELAY_MS, SharedEventStream } from "../shared-stream.js";
 import type { EngineClient } from "./engine.js";
 
 /** A container event as Docker Engine (and podman's compatible service) sends it. */
@@ -27,35 +28,7 @@ export interface EngineEvent {
   timeNano: bigint;
 }
 
-/**
- * Reconnection of the event stream (and the retry of an action the engine dropped): delays
- * double from `initialDelayMs` up to `maxDelayMs`, each drawn at random between half and all
- * of it, so hubs that lost the same engine do not reconnect in step.
- */
-export interface ReconnectOptions {
-  /** First delay after a drop, milliseconds. @default 100 */
-  initialDelayMs?: number;
-  /**
-   * Longest delay between attempts, milliseconds: once the engine answers again, the stream is
-   * back within this long. A failed attempt on a local socket costs a refused connect, so a
-   * short cap is cheap. @default 1000
-   */
-  maxDelayMs?: number;
-}
-
-/** Default of {@link ReconnectOptions.initialDelayMs}. */
-export const RECONNECT_INITIAL_DELAY_MS = 100;
-/** Default of {@link ReconnectOptions.maxDelayMs}. */
-export const RECONNECT_MAX_DELAY_MS = 1000;
-
-/**
- * The delay before reconnection attempt `attempt` (0-based): `initial * 2^attempt`, capped at
- * `max`, then drawn uniformly from its upper half ("equal jitter").
- */
-export function reconnectDelay(attempt: number, initialMs = RECONNECT_INITIAL_DELAY_MS, maxMs = RECONNECT_MAX_DELAY_MS): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
+export { type ReconnectOptions, RECONNECT_INITIAL_DELAY_MS, RECONNECT_MAX_DELAY_MS, reconnectDelay } from "../shared-stream.js";
 
 /** Options of {@link EngineEventStream}. */
 export interface EngineEventStreamOptions extends ReconnectOptions {
@@ -66,17 +39,12 @@ export interface EngineEventStreamOptions extends ReconnectOptions {
 const RECENT_KEYS = 1024;
 
 /** One shared, self-healing subscription to the engine's container events. */
-export class EngineEventStream {
-  private readonly listeners = new Set<(event: EngineEvent) => void>();
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
+export class EngineEventStream extends SharedEventStream<EngineEvent> {
   private readonly onError: ((error: Error) => void) | undefined;
   private request: http.ClientRequest | undefined;
   /** The request of a connection still waiting for the engine's headers. */
   private pending: http.ClientRequest | undefined;
   private connecting = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private attempts = 0;
   /** `since` of the next connection, seconds: the newest event's, or when the first listener came. */
   private resumeFrom: bigint | undefined;
   private newest: bigint | undefined;
@@ -85,15 +53,12 @@ export class EngineEventStream {
   private replayUntil: bigint | undefined;
   /** When the first listener came (engine and host share a clock): older events are history. */
   private notBefore: bigint | undefined;
-  private generation = 0;
-  private closed = false;
 
   constructor(
     private readonly engine: EngineClient,
     options: EngineEventStreamOptions = {},
   ) {
-    this.initialDelayMs = options.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS;
-    this.maxDelayMs = options.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
+    super(options.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS, options.maxDelayMs ?? RECONNECT_MAX_DELAY_MS);
     this.onError = options.onError;
   }
 
@@ -102,25 +67,15 @@ export class EngineEventStream {
     return this.request !== undefined;
   }
 
-  /** Adds a listener (opening the stream for the first); returns the function that removes it. */
-  subscribe(listener: (event: EngineEvent) => void): () => void {
-    if (this.closed) return () => undefined;
-    this.listeners.add(listener);
-    if (this.listeners.size === 1) this.connect();
-    return () => {
-      if (!this.listeners.delete(listener)) return;
-      if (this.listeners.size === 0) this.disconnect();
-    };
+  protected report(error: Error): void {
+    try {
+      this.onError?.(error);
+    } catch {
+      // a faulty error hook must not break the stream
+    }
   }
 
-  /** Ends the stream and forgets every listener. */
-  close(): void {
-    this.closed = true;
-    this.listeners.clear();
-    this.disconnect();
-  }
-
-  private connect(): void {
+  protected connect(): void {
     if (this.closed || this.connecting || this.request || this.listeners.size === 0) return;
     this.connecting = true;
     const generation = ++this.generation;
@@ -160,7 +115,7 @@ export class EngineEventStream {
           if (this.request !== request) return;
           this.request = undefined;
           request.destroy();
-          this.onError?.(error ?? new Error("The engine's event stream ended"));
+          this.report(error ?? new Error("The engine's event stream ended"));
           this.retry();
         };
         res.on("error", dropped);
@@ -171,38 +126,24 @@ export class EngineEventStream {
         if (generation !== this.generation) return;
         this.connecting = false;
         this.pending = undefined;
-        this.onError?.(error);
+        this.report(error);
         this.retry();
       },
     );
   }
 
-  private disconnect(): void {
-    this.generation++;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+  protected teardown(): void {
     const request = this.request ?? this.pending;
     this.request = undefined;
     this.pending = undefined;
     this.connecting = false;
     request?.destroy();
-    this.attempts = 0;
     // Nobody listened in between: a later subscription starts from its own present.
     this.resumeFrom = undefined;
     this.notBefore = undefined;
     this.newest = undefined;
     this.replayUntil = undefined;
     this.recent.clear();
-  }
-
-  private retry(): void {
-    if (this.closed || this.listeners.size === 0 || this.retryTimer !== undefined) return;
-    const delay = reconnectDelay(this.attempts, this.initialDelayMs, this.maxDelayMs);
-    this.attempts++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.connect();
-    }, delay);
   }
 
   private line(line: string): void {
@@ -227,17 +168,10 @@ export class EngineEventStream {
     const key = `${timeNano}|${id}|${event.Action}`;
     if (this.replayUntil !== undefined && timeNano <= this.replayUntil && this.recent.has(key)) return;
     this.remember(key);
-    this.attempts = 0;
+    this.connectedOnce();
     if (this.newest === undefined || timeNano > this.newest) this.newest = timeNano;
     this.resumeFrom = this.newest / 1_000_000_000n;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        // One faulty listener must not tear the shared stream down for the others.
-        this.onError?.(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    this.dispatch(event);
   }
 
   private remember(key: string): void {

@@ -7,6 +7,7 @@
  */
 import http from "node:http";
 import { RuntimeUnavailableError } from "../../errors.js";
+import { httpCall } from "../http-call.js";
 
 /** The socket Debian's `lxd` package serves on. */
 export const DEFAULT_LXD_SOCKET = "/var/lib/lxd/unix.socket";
@@ -106,50 +107,34 @@ export class LxdClient {
    */
   request<T = unknown>(method: string, path: string, options: LxdRequestOptions = {}): Promise<LxdResponse<T>> {
     if (this.closed) return Promise.reject(new RuntimeUnavailableError("The LXD runtime is closed"));
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const fullPath = this.path(path, options.query);
-    return new Promise((resolve, reject) => {
-      const fail = (detail: string, cause?: unknown) => {
-        this.log(`LXD ${method} ${fullPath} on ${this.socketPath}: ${detail}`, cause);
-        reject(unreachable(cause));
-      };
-      const req = http.request(
-        {
-          socketPath: this.socketPath,
-          path: fullPath,
-          method,
-          agent: this.agent,
-          headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (error) => fail("response failed", error));
-          res.on("end", () => {
-            let body: { type?: unknown; metadata?: unknown; operation?: unknown; error?: unknown };
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof body;
-            } catch (error) {
-              return fail(`answered ${res.statusCode} with a body that is not JSON`, error);
-            }
-            if (typeof body !== "object" || body === null || typeof body.type !== "string") {
-              return fail(`answered ${res.statusCode} without LXD's envelope`);
-            }
-            resolve({
-              status: res.statusCode ?? 0,
-              type: body.type,
-              metadata: body.metadata as T,
-              operation: typeof body.operation === "string" && body.operation !== "" ? body.operation : undefined,
-              error: typeof body.error === "string" && body.error !== "" ? body.error : undefined,
-            });
-          });
-        },
-      );
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on("error", (error) => fail((error as NodeJS.ErrnoException).code ?? error.message, error));
-      req.end(payload);
-    });
+    const fail = (detail: string, cause?: unknown): never => {
+      this.log(`LXD ${method} ${fullPath} on ${this.socketPath}: ${detail}`, cause);
+      throw unreachable(cause);
+    };
+    const timeout = () => new Error(`no answer within ${timeoutMs} ms`);
+    return httpCall({ socketPath: this.socketPath, path: fullPath, method, agent: this.agent }, options.body, timeoutMs, timeout).then(
+      ({ status, text }) => {
+        let body: { type?: unknown; metadata?: unknown; operation?: unknown; error?: unknown };
+        try {
+          body = JSON.parse(text) as typeof body;
+        } catch (error) {
+          return fail(`answered ${status} with a body that is not JSON`, error);
+        }
+        if (typeof body !== "object" || body === null || typeof body.type !== "string") {
+          return fail(`answered ${status} without LXD's envelope`);
+        }
+        return {
+          status,
+          type: body.type,
+          metadata: body.metadata as T,
+          operation: typeof body.operation === "string" && body.operation !== "" ? body.operation : undefined,
+          error: typeof body.error === "string" && body.error !== "" ? body.error : undefined,
+        };
+      },
+      (error: NodeJS.ErrnoException) => fail(error.code ?? error.message, error),
+    );
   }
 
   /**

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { asError, type ReconnectOptions, RECONNECT_INITIAL_DELAY_MS, SharedEventStream } from "../shared-stream.js";
 import type { LxdClient } from "./client.js";
 import { loadWebSocket, type WebSocketConstructorLike, type WebSocketLike } from "./websocket.js";
 
@@ -35,13 +36,14 @@ export interface LxdLifecycleEvent {
   context: Record<string, unknown>;
 }
 
-/** Reconnection of the event stream. */
-export interface LxdReconnectOptions {
-  /** First delay after a drop, milliseconds. @default 100 */
-  initialDelayMs?: number;
-  /** Longest delay between attempts, milliseconds. @default 5000 */
-  maxDelayMs?: number;
-}
+/**
+ * Reconnection of the event stream: capped, jittered exponential backoff, as for a Docker
+ * engine, but with a longer default cap (`maxDelayMs` 5000).
+ */
+export type LxdReconnectOptions = ReconnectOptions;
+
+/** Default cap of the LXD stream's reconnection delay, milliseconds. */
+export const LXD_RECONNECT_MAX_DELAY_MS = 5000;
 
 /** Options of {@link LxdEventStream}. */
 export interface LxdEventStreamOptions extends LxdReconnectOptions {
@@ -61,25 +63,17 @@ export interface LxdEventStreamOptions extends LxdReconnectOptions {
 }
 
 /** One shared, self-healing subscription to LXD's lifecycle events. */
-export class LxdEventStream {
-  private readonly listeners = new Set<(event: LxdLifecycleEvent) => void>();
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
+export class LxdEventStream extends SharedEventStream<LxdLifecycleEvent> {
   private readonly options: LxdEventStreamOptions;
   private socket: WebSocketLike | undefined;
   private open = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private attempts = 0;
   private opens = 0;
-  private generation = 0;
-  private closed = false;
 
   constructor(
     private readonly client: LxdClient,
     options: LxdEventStreamOptions = {},
   ) {
-    this.initialDelayMs = options.initialDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 5000;
+    super(options.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS, options.maxDelayMs ?? LXD_RECONNECT_MAX_DELAY_MS);
     this.options = options;
   }
 
@@ -93,30 +87,7 @@ export class LxdEventStream {
     return this.opens;
   }
 
-  /** How many listeners share the stream. */
-  get listenerCount(): number {
-    return this.listeners.size;
-  }
-
-  /** Adds a listener (connecting for the first); returns the function that removes it. */
-  subscribe(listener: (event: LxdLifecycleEvent) => void): () => void {
-    if (this.closed) return () => undefined;
-    this.listeners.add(listener);
-    if (this.listeners.size === 1) this.connect();
-    return () => {
-      if (!this.listeners.delete(listener)) return;
-      if (this.listeners.size === 0) this.disconnect();
-    };
-  }
-
-  /** Ends the stream and forgets every listener. */
-  close(): void {
-    this.closed = true;
-    this.listeners.clear();
-    this.disconnect();
-  }
-
-  private connect(): void {
+  protected connect(): void {
     if (this.closed || this.socket || this.listeners.size === 0) return;
     const generation = ++this.generation;
     const current = () => generation === this.generation && !this.closed;
@@ -139,7 +110,7 @@ export class LxdEventStream {
           if (!current() || this.socket !== socket) return;
           this.open = true;
           this.opens++;
-          this.attempts = 0;
+          this.connectedOnce();
           this.notify(this.options.onOpen);
         });
         socket.on("message", (data: unknown) => {
@@ -167,30 +138,16 @@ export class LxdEventStream {
   private failed(generation: number, error: unknown): void {
     if (generation !== this.generation || this.closed) return;
     this.socket = undefined;
-    this.report(error instanceof Error ? error : new Error(String(error)));
+    this.report(asError(error));
     this.notify(this.options.onAttemptFailed);
     this.retry();
   }
 
-  private disconnect(): void {
-    this.generation++;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+  protected teardown(): void {
     const socket = this.socket;
     this.socket = undefined;
     this.open = false;
-    this.attempts = 0;
     if (socket && socket !== PENDING) socket.terminate();
-  }
-
-  private retry(): void {
-    if (this.closed || this.listeners.size === 0 || this.retryTimer !== undefined) return;
-    const delay = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.attempts);
-    this.attempts++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.connect();
-    }, delay);
   }
 
   private message(data: unknown): void {
@@ -225,17 +182,10 @@ export class LxdEventStream {
       context: typeof meta.context === "object" && meta.context !== null ? (meta.context as Record<string, unknown>) : {},
     };
     if (typeof meta.requestor === "object" && meta.requestor !== null) event.requestor = meta.requestor as NonNullable<LxdLifecycleEvent["requestor"]>;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        // One faulty listener must not tear the shared stream down for the others.
-        this.report(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    this.dispatch(event);
   }
 
-  private report(error: Error): void {
+  protected report(error: Error): void {
     try {
       this.options.onError?.(error);
     } catch {
@@ -247,7 +197,7 @@ export class LxdEventStream {
     try {
       hook?.();
     } catch (error) {
-      this.report(error instanceof Error ? error : new Error(String(error)));
+      this.report(asError(error));
     }
   }
 }

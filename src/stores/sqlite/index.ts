@@ -13,9 +13,11 @@
  *
  * @module
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import { reasonOf } from "../../reason.js";
 import { systemClock } from "../../time.js";
 import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
@@ -65,7 +67,7 @@ export type SqliteSynchronous = "NORMAL" | "FULL";
 
 /** Options of {@link SqliteStore}. Give exactly one of `filename` or `database`. */
 export interface SqliteStoreOptions {
-  /** Path of the database file (created if missing), or `:memory:` for a private one. */
+  /** Path of the database file (created if missing, with its missing folders), or `:memory:` for a private one. */
   filename?: string;
   /**
    * An already-open better-sqlite3 `Database` or `node:sqlite` `DatabaseSync` to use instead of
@@ -141,10 +143,12 @@ function toEvent(row: EventTuple): StoredEvent {
 
 /** Refuses a non-empty file that does not start with SQLite's header, before the driver touches it. */
 function checkHeader(filename: string): void {
-  if (filename === "" || filename === ":memory:" || filename.startsWith("file:")) return;
+  if (!isPath(filename)) return;
   let size: number;
   try {
-    size = statSync(filename).size;
+    const stat = statSync(filename);
+    if (!stat.isFile()) return; // A folder or a device: the driver refuses it, with its reason.
+    size = stat.size;
   } catch {
     return; // Missing: SQLite creates it.
   }
@@ -161,6 +165,27 @@ function checkHeader(filename: string): void {
   }
 }
 
+/** True for a filename that names a file on disk (not `:memory:`, a temporary or a URI). */
+function isPath(filename: string): boolean {
+  return filename !== "" && filename !== ":memory:" && !filename.startsWith("file:");
+}
+
+/**
+ * Creates the missing folders of the store's file, so that a first run with
+ * `filename: "data/hub.db"` works in a new project.
+ */
+function ensureFolder(filename: string): void {
+  if (!isPath(filename)) return;
+  try {
+    mkdirSync(dirname(filename), { recursive: true });
+  } catch (error) {
+    throw new StoreUnavailableError(
+      `The SQLite store cannot create the folder of its file: ${reasonOf(error)}; create the folder, or give a filename in one this process may write`,
+      { cause: error },
+    );
+  }
+}
+
 /** Maps a driver error to a {@link HubError} whose message carries no SQL. */
 function translate(error: unknown): HubError {
   if (error instanceof HubError) return error;
@@ -171,7 +196,7 @@ function translate(error: unknown): HubError {
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
     return new StoreUnavailableError("The SQLite database stayed locked by another writer past busy_timeout", { cause: error });
   }
-  return new StoreUnavailableError(`The SQLite store failed${code ? ` (${code})` : ""}`, { cause: error });
+  return new StoreUnavailableError(`The SQLite store failed: ${reasonOf(error)}`, { cause: error });
 }
 
 /**
@@ -251,6 +276,7 @@ export class SqliteStore implements Store {
     } else {
       const opener = await resolveSqliteDriver(this.options.driver);
       checkHeader(filename as string);
+      ensureFolder(filename as string);
       try {
         db = opener.open(filename as string, { timeout: busyTimeoutMs });
       } catch (error) {
