@@ -9,6 +9,7 @@ const entry = {
   testing: "src/testing/index.ts",
   console: "src/console/index.ts",
   conformance: "src/conformance/index.ts",
+  "store-kit": "src/store-kit/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles

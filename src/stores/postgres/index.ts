@@ -21,13 +21,10 @@
 import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
-import { toSeconds } from "../../time.js";
-import { toLogRecord } from "../../logs/record.js";
-import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
+import { logRecordFromColumns, sqlCount, storedEventFromColumns, toLogRecord, visibleUsers, type NumericColumn } from "../../store-kit/index.js";
+import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
-import { sqlCount } from "../sql.js";
 import { type TextClauseOptions, whereClause } from "./filter.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
@@ -43,7 +40,7 @@ export type {
   PgQueryableLike,
 } from "./driver.js";
 export { loadPg } from "./driver.js";
-export { escapeLike } from "../sql.js";
+export { escapeLike } from "../../store-kit/text.js";
 export { SCHEMA_VERSION } from "./schema.js";
 
 /** Backoff of the LISTEN connection's reconnects. */
@@ -150,26 +147,18 @@ function num(value: unknown): number {
 }
 
 function logFromRow(row: Record<string, unknown>): LogRecord {
-  const timeUs = num(row.time_us);
-  return {
-    id: num(row.id),
-    ts: toSeconds(timeUs),
-    timeUs,
-    level: row.level as Level,
-    category: row.category as string,
-    user: row.user_name as string,
-    message: row.message as string,
-  };
+  return logRecordFromColumns(
+    row.id as NumericColumn,
+    row.time_us as NumericColumn,
+    row.level as string,
+    row.category as string,
+    row.user_name as string,
+    row.message as string,
+  );
 }
 
 function eventFromRow(row: Record<string, unknown>): StoredEvent {
-  return {
-    index: num(row.idx),
-    timeUs: num(row.time_us),
-    category: row.category as string,
-    user: row.user_name as string,
-    payloadJson: row.payload as string,
-  };
+  return storedEventFromColumns(row.idx as NumericColumn, row.time_us as NumericColumn, row.category as string, row.user_name as string, row.payload as string);
 }
 
 /**
@@ -407,6 +396,7 @@ export class PostgresStore implements Store {
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     const t = this.names;
     const newest = read.after === undefined;
+    const users = visibleUsers(read);
     const { rows } = await this.run(
       "read events",
       `WITH f AS (SELECT head FROM ${t.feed} WHERE id = 1),
@@ -417,7 +407,8 @@ export class PostgresStore implements Store {
          ORDER BY idx ${newest ? "DESC" : "ASC"} LIMIT $4
        )
        SELECT f.head, o.oldest, e.* FROM f CROSS JOIN o LEFT JOIN e ON true ORDER BY e.idx`,
-      [read.after ?? 0, ALL_USERS, read.user ?? null, read.limit, read.everyone === true],
+      // The visibility rule: `all`, and the reader's own user when it names one.
+      [read.after ?? 0, users?.[0] ?? null, users?.[1] ?? null, read.limit, users === undefined],
     );
     const first = rows[0];
     return {

@@ -18,10 +18,9 @@ import { dirname } from "node:path";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { reasonOf } from "../../reason.js";
-import { toSeconds, systemClock } from "../../time.js";
-import { toLogRecord } from "../../logs/record.js";
+import { systemClock } from "../../time.js";
+import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
 import {
   adoptDatabase,
   type NodeSqliteDatabaseLike,
@@ -135,19 +134,11 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 function toRecord(row: LogTuple): LogRecord {
-  return {
-    id: row[0],
-    ts: toSeconds(row[1]),
-    timeUs: row[1],
-    level: row[2],
-    category: row[3],
-    user: row[4],
-    message: row[5],
-  };
+  return logRecordFromColumns(row[0], row[1], row[2], row[3], row[4], row[5]);
 }
 
 function toEvent(row: EventTuple): StoredEvent {
-  return { index: row[0], timeUs: row[1], category: row[2], user: row[3], payloadJson: row[4] };
+  return storedEventFromColumns(row[0], row[1], row[2], row[3], row[4]);
 }
 
 /** Refuses a non-empty file that does not start with SQLite's header, before the driver touches it. */
@@ -253,11 +244,27 @@ export class SqliteStore implements Store {
     return this.driverUsed;
   }
 
-  /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
+  /**
+   * Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent; the
+   * first operation calls it when the host has not. A failed open is not kept: the next call
+   * (or operation) tries again, so a file that could not be opened (a missing directory, a
+   * locked file) is used once the problem is fixed.
+   */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError("The SQLite store is closed"));
-    this.opening ??= this.openOnce();
+    if (this.opening === undefined) {
+      const attempt = this.openOnce();
+      this.opening = attempt;
+      attempt.catch(() => {
+        if (this.opening === attempt) this.opening = undefined;
+      });
+    }
     return this.opening;
+  }
+
+  /** Opens on first use; costs nothing once open. */
+  private async ready(): Promise<void> {
+    if (this.db === undefined) await this.open();
   }
 
   private async openOnce(): Promise<void> {
@@ -301,6 +308,7 @@ export class SqliteStore implements Store {
   }
 
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -324,6 +332,7 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
+    await this.ready();
     const range: IdRange = {};
     if (query.afterId !== undefined) range.lo = query.afterId + 1;
     if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
@@ -369,6 +378,7 @@ export class SqliteStore implements Store {
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
@@ -434,6 +444,7 @@ export class SqliteStore implements Store {
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -450,10 +461,12 @@ export class SqliteStore implements Store {
   }
 
   async lastLogId(): Promise<number> {
+    await this.ready();
     return this.use(() => (this.stmt("SELECT coalesce(max(id), 0) AS id FROM log_records").get() as { id: number }).id);
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -468,13 +481,16 @@ export class SqliteStore implements Store {
   }
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
+    await this.ready();
     // One read transaction: head, oldest and the window come from the same snapshot.
     return this.use((db) =>
       db
         .transaction(() => {
-          // `everyone` is the hub's own relay read; no query can set it.
-          const visible = read.everyone === true ? "1" : "(user = 'all' OR user = ?)";
-          const who = read.everyone === true ? [] : [read.user ?? ALL_USERS];
+          // `everyone` is the hub's own relay read; no query can set it. The second user is the
+          // reader's own (or `all` again when the read names no user).
+          const users = visibleUsers(read);
+          const visible = users === undefined ? "1" : "(user = 'all' OR user = ?)";
+          const who = users === undefined ? [] : [users[users.length - 1]];
           const rows =
             read.after !== undefined
               ? (this.rawStmt(`SELECT ${EVENT_COLUMNS} FROM events WHERE idx > ? AND ${visible} ORDER BY idx LIMIT ?`).all(
@@ -497,6 +513,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(request: PruneRequest): Promise<PruneResult> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -571,7 +588,7 @@ export class SqliteStore implements Store {
   private use<T>(fn: (db: SqliteDatabaseLike) => T): T {
     if (this.closed) throw new ClosedError("The SQLite store is closed");
     const db = this.db;
-    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open: call open() first");
+    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open yet: dataVersion() needs open() (every other method opens the store itself)");
     try {
       return fn(db);
     } catch (error) {

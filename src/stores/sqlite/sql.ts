@@ -6,7 +6,7 @@
  * @module
  */
 import type { StoreLogFilter } from "../../types.js";
-import { likePattern, sqlCount } from "../sql.js";
+import { likePattern, sqlCount } from "../../store-kit/text.js";
 
 /** Inclusive id range a read is confined to (from keyset paging or translated time bounds). */
 export interface IdRange {
