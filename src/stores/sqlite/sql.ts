@@ -111,6 +111,9 @@ function residual(
     where.push(`${pinned ? "+l.level" : "l.level"} IN (${placeholders(filter.levels.length)})`);
     params.push(...filter.levels);
   }
+  // An empty list of levels or categories matches nothing (the store contract; the hub never
+  // sends one, a direct caller may).
+  if (filter.categories?.length === 0 || filter.levels?.length === 0) where.push("0");
   const time = ctx.timeAsIds || ctx.windowed === true ? "+l.time_us" : "l.time_us";
   if (filter.fromUs !== undefined) {
     where.push(`${time} >= ?`);
