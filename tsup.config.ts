@@ -7,6 +7,8 @@ const entry = {
   docker: "src/runtimes/docker/index.ts",
   lxd: "src/runtimes/lxd/index.ts",
   testing: "src/testing/index.ts",
+  // The SQLite store's reader thread, loaded by file name next to the entry points (not an export).
+  "sqlite-reader": "src/stores/sqlite/reader-worker.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
@@ -33,5 +35,7 @@ export default defineConfig([
     external,
     noExternal: ["p-timeout"],
     splitting: false,
+    // `import.meta.url` from `__filename` (the SQLite reader finds its worker file by it).
+    shims: true,
   },
 ]);

@@ -39,6 +39,7 @@ import {
   type ShapeContext,
   usesTrigram,
 } from "./sql.js";
+import { ReaderThread } from "./reader.js";
 
 export type {
   NodeSqliteDatabaseLike,
@@ -103,6 +104,16 @@ export interface SqliteStoreOptions {
    * budget. @default 10000
    */
   queryTimeoutMs?: number;
+  /**
+   * Run the reads whose cost depends on the data (filtered pages, counts, offsets over
+   * 10,000) on a second connection in a worker thread, so that no read holds the event loop.
+   * Needs a `filename` (not `:memory:`) and a named driver (not a module); with `database`,
+   * `:memory:` or a driver module the store reads on the main thread. A read past
+   * `queryTimeoutMs` then ends by terminating the worker (a fresh one takes over).
+   * `false`: every read on the main thread, in windows that yield the event loop.
+   * @default true where possible
+   */
+  readerThread?: boolean;
 }
 
 /** A page row in raw mode: the columns of `sql.ts`'s COLUMNS, in order. */
@@ -199,6 +210,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, SqliteStatementLike>();
   private readonly rawStatements = new Map<string, SqliteStatementLike>();
   private readonly queryTimeoutMs: number;
+  private reader: ReaderThread | undefined;
 
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
@@ -221,6 +233,25 @@ export class SqliteStore implements Store {
       throw new TypeError("`queryTimeoutMs` must be a non-negative integer (0: no budget)");
     }
     this.queryTimeoutMs = queryTimeoutMs;
+    const { readerThread } = this.options;
+    if (readerThread !== undefined && typeof readerThread !== "boolean") throw new TypeError("`readerThread` must be a boolean");
+    if (readerThread === true && !this.readerPossible()) {
+      throw new TypeError("`readerThread` needs a `filename` (not `:memory:`) and a named driver (not a module)");
+    }
+  }
+
+  /** Whether reads can move to a worker: it opens the file itself, by name, with a named driver. */
+  private readerPossible(): boolean {
+    const { filename, driver } = this.options;
+    return filename !== undefined && filename !== "" && filename !== ":memory:" && !filename.startsWith("file:") && typeof driver !== "function";
+  }
+
+  /**
+   * Whether the open store runs its data-dependent reads on a worker thread (see
+   * {@link SqliteStoreOptions.readerThread}); `false` until {@link SqliteStore.open} resolves.
+   */
+  get readerThread(): boolean {
+    return this.reader !== undefined;
   }
 
   /** The driver the open store runs on; `undefined` until {@link SqliteStore.open} resolves. */
@@ -271,6 +302,15 @@ export class SqliteStore implements Store {
     }
     this.db = db;
     this.driverUsed = driverName;
+    if (this.options.readerThread !== false && this.readerPossible()) {
+      try {
+        this.reader = await ReaderThread.start({ filename: filename as string, driver: driverName, busyTimeoutMs });
+      } catch (error) {
+        this.db = undefined;
+        if (this.ownsDatabase) db.close();
+        throw translate(error);
+      }
+    }
     if (this.closed) await this.close();
   }
 
@@ -309,6 +349,7 @@ export class SqliteStore implements Store {
     }
     const ctx = this.read(query, () => this.timeBounds(query, range));
     if (ctx === undefined) return [];
+    if (this.reader !== undefined && (offset > DIRECT_OFFSET || examinesRows(query, ctx))) return this.reader.queryLogs(query, this.queryTimeoutMs);
     if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
       // Newest matches of a text through the trigram index: one statement, which stops after
       // `limit` (an unbounded cost only when the other filters reject most of the matches).
@@ -343,6 +384,7 @@ export class SqliteStore implements Store {
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
+    if (this.reader !== undefined) return this.reader.countLogs(filter, this.queryTimeoutMs);
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
@@ -517,6 +559,10 @@ export class SqliteStore implements Store {
    */
   async close(): Promise<void> {
     this.closed = true;
+    const reader = this.reader;
+    this.reader = undefined;
+    // First, so that no read of the worker holds a snapshot while the WAL is checkpointed.
+    await reader?.close();
     const db = this.db;
     this.db = undefined;
     this.statements.clear();
