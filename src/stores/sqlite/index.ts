@@ -135,6 +135,11 @@ const MAX_WINDOW = 1 << 17;
 const SLICE_MS = 8;
 /** Offsets up to this are read in one statement; larger ones window like a filter. */
 const DIRECT_OFFSET = 10_000;
+/**
+ * Pages of more rows (limit + offset) go to the reader thread, or yield the event loop first
+ * without one: an export reads page after page, each bounded but together long.
+ */
+const SMALL_PAGE = 100;
 /** The default of {@link SqliteStoreOptions.queryTimeoutMs}. */
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
@@ -343,13 +348,16 @@ export class SqliteStore implements Store {
     if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
     if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
     const offset = query.offset ?? 0;
-    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET) {
+    const big = query.limit + offset > SMALL_PAGE;
+    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET && !big) {
       // Bounded by limit + offset whatever the data: one statement.
       return this.use(() => this.page(query, range, { timeAsIds: false }));
     }
     const ctx = this.read(query, () => this.timeBounds(query, range));
     if (ctx === undefined) return [];
-    if (this.reader !== undefined && (offset > DIRECT_OFFSET || examinesRows(query, ctx))) return this.reader.queryLogs(query, this.queryTimeoutMs);
+    if (this.reader !== undefined && (big || offset > DIRECT_OFFSET || examinesRows(query, ctx))) return this.reader.queryLogs(query, this.queryTimeoutMs);
+    // Back-to-back large pages (an export) would otherwise never let the loop turn.
+    if (big) await yieldToEventLoop();
     if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
       // Newest matches of a text through the trigram index: one statement, which stops after
       // `limit` (an unbounded cost only when the other filters reject most of the matches).
