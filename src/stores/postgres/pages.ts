@@ -12,14 +12,14 @@
  *   `limit + offset` matches: the primary key, or a `(column, id)` index for one level, one
  *   category or a user. No plan sorts every match.
  * - `text` with the trigram index, in two steps. First the same sort-free walk over the
- *   {@link RECENT_WINDOW} ids nearest the page's start, with the text's `ILIKE` written on
+ *   {@link TEXT_WINDOW} ids nearest the page's start, with the text's `ILIKE` written on
  *   `message || ''` (so the trigram index cannot be chosen): a common text fills the page there. Only when that
  *   window does not, the rest is read through the trigram index alone (every other condition
  *   written so that no index can serve it: `id + 0`, `user_name || ''`, ...; `enable_indexscan`
  *   and `enable_seqscan` off: a bitmap of the text's candidates, sorted), which is then cheap
  *   because the text is rare: fewer than `limit + offset` matches in the window's ids.
  * - A time range, in two steps too: a probe of the time index counts the range's rows, up to
- *   {@link RECENT_WINDOW}; a range with fewer is read through the time index and sorted (at
+ *   {@link TIME_RANGE_ROWS}; a range with fewer is read through the time index and sorted (at
  *   most that many rows), a larger one by the sort-free walk, which meets its rows early
  *   unless the range is both large and far behind the page's start.
  *
@@ -30,7 +30,10 @@ import type { PgPoolLike, PgQueryResultLike } from "./driver.js";
 import { type TextClauseOptions, whereClause } from "./filter.js";
 
 /** Ids the first, sort-free step of a text page walks before it uses the trigram index. */
-export const RECENT_WINDOW = 10_000;
+export const TEXT_WINDOW = 2_000;
+
+/** Rows of a time range read through the time index and sorted; a range with more is walked. */
+export const TIME_RANGE_ROWS = 10_000;
 
 /** The planner settings of a page's sort-free statement. */
 export const SORT_FREE = "SET LOCAL enable_sort = off";
@@ -169,9 +172,9 @@ async function pageSteps(ctx: PageContext, q: Query, query: StoreLogQuery, limit
     // How many rows the time range holds, up to the window, counted in the time index alone.
     const probe = onlyIndexed({ fromUs: query.fromUs, toUs: query.toUs } as StoreLogQuery, ctx.text, "time");
     await q(TIME_PROBE);
-    const counted = await q(`SELECT count(*) AS n FROM (SELECT 1 FROM ${ctx.table} ${probe.sql} LIMIT ${RECENT_WINDOW}) AS r`, probe.params);
+    const counted = await q(`SELECT count(*) AS n FROM (SELECT 1 FROM ${ctx.table} ${probe.sql} LIMIT ${TIME_RANGE_ROWS}) AS r`, probe.params);
     const inRange = Number((counted.rows[0] as { n: string | number } | undefined)?.n ?? 0);
-    if (inRange < RECENT_WINDOW) return throughIndex(ctx, q, query, "time", query.order, limit, offset);
+    if (inRange < TIME_RANGE_ROWS) return throughIndex(ctx, q, query, "time", query.order, limit, offset);
     await q(WALK_AFTER_PROBE);
   }
   if (!twoSteps) return walk(ctx, q, query, limit, offset);
@@ -187,7 +190,7 @@ async function pageSteps(ctx: PageContext, q: Query, query: StoreLogQuery, limit
   const { afterId: _a, beforeId: _b, maxId: _m, ...filter } = query;
   // Step 1: the window of ids nearest the page's start, walked in order, no trigram index.
   const window: Bounds =
-    query.order === "desc" ? { afterId: Math.max(lo - 1, hi - RECENT_WINDOW), maxId: hi } : { afterId: lo - 1, maxId: Math.min(hi, lo + RECENT_WINDOW - 1) };
+    query.order === "desc" ? { afterId: Math.max(lo - 1, hi - TEXT_WINDOW), maxId: hi } : { afterId: lo - 1, maxId: Math.min(hi, lo + TEXT_WINDOW - 1) };
   const recent = walkWithoutTrigram(ctx, { ...filter, ...window }, query.order, n);
   const found = (await q(recent.sql, recent.params)).rows;
   const windowCoversAll = query.order === "desc" ? (window.afterId as number) <= lo - 1 : (window.maxId as number) >= hi;
