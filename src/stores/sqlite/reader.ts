@@ -68,18 +68,20 @@ interface Pending {
 }
 
 /**
- * Where the worker's code is, and how Node must start it: next to the built entry point
- * (`sqlite-reader.js` / `.cjs`, see tsup.config.ts), or `reader-worker.ts` with tsx's loader
- * when the library runs from its TypeScript source (tests, benches).
+ * The worker's code: the file next to the built entry point (`sqlite-reader.js` / `.cjs`, see
+ * tsup.config.ts), or, when the library runs from its TypeScript source (tests, benches),
+ * a bootstrap that registers tsx's loader in the worker and then imports `reader-worker.ts`
+ * (a `--import` of tsx in the worker's `execArgv` does not reach its entry file on Node 20 and 22).
  */
-function workerEntry(): { url: URL; execArgv: string[] } {
+function workerEntry(): { source: URL | string; eval: boolean } {
   // `dist/*.js` or `dist/*.cjs` (tsup shims `import.meta.url` there) when built, `reader.ts` from source.
   const self = import.meta.url;
   if (/\.ts$/.test(new URL(self).pathname)) {
-    const tsx = pathToFileURL(createRequire(self).resolve("tsx")).href;
-    return { url: new URL("./reader-worker.ts", self), execArgv: ["--import", tsx] };
+    const tsx = new URL("./dist/esm/api/index.mjs", pathToFileURL(createRequire(self).resolve("tsx/package.json"))).href;
+    const entry = new URL("./reader-worker.ts", self).href;
+    return { source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
   }
-  return { url: new URL(/\.cjs$/.test(self) ? "./sqlite-reader.cjs" : "./sqlite-reader.js", self), execArgv: [] };
+  return { source: new URL(/\.cjs$/.test(self) ? "./sqlite-reader.cjs" : "./sqlite-reader.js", self), eval: false };
 }
 
 /** Rebuilds a worker's error as the same {@link HubError} class, with no SQL in it. */
@@ -222,8 +224,8 @@ export class ReaderThread {
 
   /** Starts a worker; `ready` settles with its connection's start-up. */
   private spawn(): { worker: Worker; ready: Promise<void> } {
-    const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { workerData: this.config, execArgv, stdout: false, stderr: false });
+    const entry = workerEntry();
+    const worker = new Worker(entry.source, { eval: entry.eval, workerData: this.config, stdout: false, stderr: false });
     this.worker = worker;
     this.workerReady = false;
     let started: (value: void) => void = () => {};
