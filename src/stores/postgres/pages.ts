@@ -18,10 +18,11 @@
  *   written so that no index can serve it: `id + 0`, `user_name || ''`, ...; `enable_indexscan`
  *   and `enable_seqscan` off: a bitmap of the text's candidates, sorted), which is then cheap
  *   because the text is rare: fewer than `limit + offset` matches in the window's ids.
- * - A time range, in two steps too: a probe of the time index counts the range's rows, up to
- *   {@link TIME_RANGE_ROWS}; a range with fewer is read through the time index and sorted (at
- *   most that many rows), a larger one by the sort-free walk, which meets its rows early
- *   unless the range is both large and far behind the page's start.
+ * - A time range, in two steps too: first the same walk over the window (a recent range fills
+ *   the page there); then a probe of the time index counts the range's rows, up to
+ *   {@link TIME_RANGE_ROWS}: a range with fewer is read through the time index and sorted (at
+ *   most that many rows), a larger one by the sort-free walk (or, with a text, the trigram
+ *   step), which meets its rows early unless the range is both large and far behind.
  *
  * @module
  */
@@ -168,21 +169,13 @@ async function throughIndex(ctx: PageContext, q: Query, filter: StoreLogQuery & 
 async function pageSteps(ctx: PageContext, q: Query, query: StoreLogQuery, limit: number, offset: number): Promise<Record<string, unknown>[]> {
   const n = limit + offset;
   const twoSteps = ctx.trigram && ctx.text.ilikePrefilter !== false && query.text !== undefined && query.text !== "";
-  if (query.fromUs !== undefined || query.toUs !== undefined) {
-    // How many rows the time range holds, up to the window, counted in the time index alone.
-    const probe = onlyIndexed({ fromUs: query.fromUs, toUs: query.toUs } as StoreLogQuery, ctx.text, "time");
-    await q(TIME_PROBE);
-    const counted = await q(`SELECT count(*) AS n FROM (SELECT 1 FROM ${ctx.table} ${probe.sql} LIMIT ${TIME_RANGE_ROWS}) AS r`, probe.params);
-    const inRange = Number((counted.rows[0] as { n: string | number } | undefined)?.n ?? 0);
-    if (inRange < TIME_RANGE_ROWS) return throughIndex(ctx, q, query, "time", query.order, limit, offset);
-    await q(WALK_AFTER_PROBE);
-  }
-  if (!twoSteps) return walk(ctx, q, query, limit, offset);
+  const timed = query.fromUs !== undefined || query.toUs !== undefined;
+  if (!twoSteps && !timed) return walk(ctx, q, query, limit, offset);
   // The ids the page may come from: [lo, hi], within the ids that exist now.
   const ends = await q(`SELECT (SELECT min(id) FROM ${ctx.table}) AS lo, (SELECT max(id) FROM ${ctx.table}) AS hi`);
   const first = ends.rows[0] as { lo: string | number | null; hi: string | number | null } | undefined;
   if (first?.lo === null || first?.lo === undefined || first.hi === null) return [];
-  let lo = Math.max(Number(first.lo), (query.afterId ?? 0) + 1);
+  const lo = Math.max(Number(first.lo), (query.afterId ?? 0) + 1);
   let hi = Number(first.hi);
   if (query.beforeId !== undefined) hi = Math.min(hi, query.beforeId - 1);
   if (query.maxId !== undefined) hi = Math.min(hi, query.maxId);
@@ -195,8 +188,22 @@ async function pageSteps(ctx: PageContext, q: Query, query: StoreLogQuery, limit
   const found = (await q(recent.sql, recent.params)).rows;
   const windowCoversAll = query.order === "desc" ? (window.afterId as number) <= lo - 1 : (window.maxId as number) >= hi;
   if (found.length >= n || windowCoversAll) return found.slice(offset, n);
-  // Step 2: the rest, through the trigram index: few candidates, since the window held fewer than n.
-  const rest: Bounds = query.order === "desc" ? { afterId: lo - 1, maxId: window.afterId as number } : { afterId: window.maxId as number, maxId: hi };
-  const more = await throughIndex(ctx, q, { ...filter, ...rest }, "text", query.order, n - found.length, 0);
+  // Step 2: the rest of the ids.
+  const rest: StoreLogQuery & Bounds = {
+    ...filter,
+    ...(query.order === "desc" ? { afterId: lo - 1, maxId: window.afterId as number } : { afterId: window.maxId as number, maxId: hi }),
+  };
+  const wanted = n - found.length;
+  if (timed) {
+    // How many rows the time range holds, up to TIME_RANGE_ROWS, counted in the time index alone.
+    const probe = onlyIndexed({ fromUs: query.fromUs, toUs: query.toUs } as StoreLogQuery, ctx.text, "time");
+    await q(TIME_PROBE);
+    const counted = await q(`SELECT count(*) AS n FROM (SELECT 1 FROM ${ctx.table} ${probe.sql} LIMIT ${TIME_RANGE_ROWS}) AS r`, probe.params);
+    const inRange = Number((counted.rows[0] as { n: string | number } | undefined)?.n ?? 0);
+    if (inRange < TIME_RANGE_ROWS) return found.concat(await throughIndex(ctx, q, rest, "time", query.order, wanted, 0)).slice(offset, n);
+    await q(WALK_AFTER_PROBE);
+  }
+  // Through the trigram index: few candidates, since the window held fewer than n.
+  const more = twoSteps ? await throughIndex(ctx, q, rest, "text", query.order, wanted, 0) : await walk(ctx, q, { ...rest, order: query.order, limit: wanted }, wanted, 0);
   return found.concat(more).slice(offset, n);
 }
