@@ -12,6 +12,7 @@ import { whereClause } from "../src/stores/postgres/filter.js";
 import { PostgresStore } from "../src/stores/postgres/index.js";
 import type { StoreLogQuery } from "../src/types.js";
 import { type BenchRow, quantile, scaled } from "./harness.js";
+import { fillLogs } from "../test/stores/fixtures/postgres-fill.js";
 
 const URL_ = process.env.LEH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SUITE = "postgres plans";
@@ -25,17 +26,7 @@ export default async function postgresPlansBench(): Promise<BenchRow[]> {
   const schema = `leh_bench_plans_${process.pid}`;
   const t = `"${schema}".leh_logs`;
   const admin = new pg.Pool({ connectionString: URL_, max: 2 });
-  const fill = (from: number, to: number) =>
-    admin.query(
-      `INSERT INTO ${t} (time_us, level, category, user_name, message)
-       SELECT ${T0} + g * 1000,
-              CASE WHEN g % 7 = 0 THEN 'ERROR' WHEN g % 3 = 0 THEN 'WARN' ELSE 'INFO' END,
-              (ARRAY['container','image','import','export','backup','system'])[g % 6 + 1],
-              (ARRAY['Anonymous','system','alice','bob'])[g % 4 + 1],
-              CASE WHEN g % 10007 = 0 THEN 'Needle found in image ' || g ELSE 'Start container (lxc, utest' || (g % 1000) || ') step ' || g END
-       FROM generate_series($1::int, $2::int - 1) g`,
-      [from, to],
-    );
+  const fill = (from: number, to: number) => fillLogs(admin, t, T0, from, to);
   const mid = Math.floor(n / 2);
   const shapes: [string, Omit<StoreLogQuery, "order" | "limit">][] = [
     ["newest 20", {}],

@@ -18,6 +18,7 @@ import { PostgresStore } from "../../src/stores/postgres/index.js";
 import { whereClause } from "../../src/stores/postgres/filter.js";
 import type { StoreLogQuery } from "../../src/types.js";
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "./fixtures/postgres/env.js";
+import { fillLogs } from "./fixtures/postgres-fill.js";
 
 const available = await requirePostgres("test/stores/postgres.plans.test.ts");
 const ROWS = 120_000;
@@ -102,17 +103,7 @@ describe.skipIf(!available).each<State>(["tiny then grown", "none", "full"])("Po
   const explained: Explained[] = [];
   let store: PostgresStore;
   const t = `"${schema}".leh_logs`;
-  const fill = (from: number, to: number) =>
-    admin.query(
-      `INSERT INTO ${t} (time_us, level, category, user_name, message)
-       SELECT ${T0} + g * 1000,
-              CASE WHEN g % 7 = 0 THEN 'ERROR' WHEN g % 3 = 0 THEN 'WARN' ELSE 'INFO' END,
-              (ARRAY['container','image','import','export','backup','system'])[g % 6 + 1],
-              (ARRAY['Anonymous','system','alice','bob'])[g % 4 + 1],
-              CASE WHEN g % 10007 = 0 THEN 'Needle found in image ' || g ELSE 'Start container (lxc, utest' || (g % 1000) || ') step ' || g END
-       FROM generate_series($1::int, $2::int - 1) g`,
-      [from, to],
-    );
+  const fill = (from: number, to: number) => fillLogs(admin, t, T0, from, to);
 
   beforeAll(async () => {
     const setup = new PostgresStore({ connectionString: PG_URL, schema });
