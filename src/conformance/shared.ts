@@ -16,11 +16,14 @@ import { range } from "./model.js";
 import type { ConformanceTest, SharedStoreFactory, TestContext } from "./suite.js";
 import { WRITER_ENV, writeEvents, type WriterInstructions, writerUser } from "./writer.js";
 
-/** One data set and a way to open hubs over it, each on its own store instance. */
-async function sharedData(ctx: TestContext, factory: SharedStoreFactory): Promise<(options?: { pollIntervalMs?: number }) => Promise<LogEventHub>> {
+/** One data set (its location, for writer processes) and a way to open hubs over it, each on its own store instance. */
+async function sharedData(
+  ctx: TestContext,
+  factory: SharedStoreFactory,
+): Promise<{ location: string; open: (options?: { pollIntervalMs?: number }) => Promise<LogEventHub> }> {
   const location = await factory.create();
   if (factory.destroy) ctx.onDispose(() => factory.destroy?.(location));
-  return async (options = {}) => (await ctx.hubOn(await factory.open(location), { pollIntervalMs: 20, ...options })).hub;
+  return { location, open: async (options = {}) => (await ctx.hubOn(await factory.open(location), { pollIntervalMs: 20, ...options })).hub };
 }
 
 /** A writer process: its reported chunks, and its exit. */
@@ -142,7 +145,7 @@ function test(title: string, run: (ctx: TestContext) => Promise<void>, timeoutMs
 export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
   const tests = [
     test("shared: writers in several hubs race while cursor readers page and long-poll; none skips or repeats an event", async (ctx) => {
-      const open = await sharedData(ctx, factory);
+      const { open } = await sharedData(ctx, factory);
       const writers = await Promise.all(range(1, 4).map(() => open()));
       const pagerHub = await open();
       const pollerHub = await open();
@@ -167,9 +170,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
   return [
     ...tests,
     test("shared: writers in other processes race with writers here; readers see every committed event once", async (ctx) => {
-      const location = await factory.create();
-      if (factory.destroy) ctx.onDispose(() => factory.destroy?.(location));
-      const open = async () => (await ctx.hubOn(await factory.open(location), { pollIntervalMs: 20 })).hub;
+      const { location, open } = await sharedData(ctx, factory);
       const local = await open();
       const pagerHub = await open();
       const pollerHub = await open();
@@ -192,9 +193,7 @@ export function sharedTests(factory: SharedStoreFactory): ConformanceTest[] {
     }),
 
     test("shared: a writer process killed mid-batch (SIGKILL) leaves no hole a reader steps over", async (ctx) => {
-      const location = await factory.create();
-      if (factory.destroy) ctx.onDispose(() => factory.destroy?.(location));
-      const open = async () => (await ctx.hubOn(await factory.open(location), { pollIntervalMs: 20 })).hub;
+      const { location, open } = await sharedData(ctx, factory);
       const local = await open();
       const pagerHub = await open();
       const pollerHub = await open();
