@@ -10,6 +10,7 @@ const entry = {
   console: "src/console/index.ts",
   conformance: "src/conformance/index.ts",
   "store-kit": "src/store-kit/index.ts",
+  integrity: "src/integrity/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles

@@ -115,7 +115,7 @@ export class ChainLinker {
   }
 
   /** Hashes `fields` onto the tail and returns the chained record. */
-  link<F extends ChainFields>(fields: F): F & { hash: string; prevHash: string } {
+  link<F extends ChainFields>(fields: F): F & Pick<ChainedRecord, "hash" | "prevHash"> {
     const prevHash = this.tail;
     const hash = recordHash(fields, prevHash);
     this.tail = hash;

@@ -77,7 +77,9 @@ export function parseRemoval(record: Pick<ChainedRecord, "category" | "message">
 
 /** A removed chained record: its id and hash. */
 export interface RemovedLink {
+  /** Its id. */
   id: number;
+  /** Its stored hash. */
   hash: string;
 }
 

@@ -83,8 +83,9 @@ export interface VerifyReport {
   ok: boolean;
   /** Records read. */
   checked: number;
-  /** The oldest and newest ids read (undefined when none). */
+  /** The oldest id read (undefined when none). */
   firstId: number | undefined;
+  /** The newest id read (undefined when none). */
   lastId: number | undefined;
   /** The newest record's stored hash. */
   lastHash: string | undefined;
