@@ -11,6 +11,7 @@ const entry = {
   conformance: "src/conformance/index.ts",
   "store-kit": "src/store-kit/index.ts",
   integrity: "src/integrity/index.ts",
+  cli: "src/cli/index.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
