@@ -12,6 +12,8 @@ const entry = {
   "store-kit": "src/store-kit/index.ts",
   integrity: "src/integrity/index.ts",
   cli: "src/cli/index.ts",
+  // The SQLite store's reader thread, loaded by file name next to the entry points (not an export).
+  "sqlite-reader": "src/stores/sqlite/reader-worker.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
@@ -40,5 +42,7 @@ export default defineConfig([
     // import.meta.url for the console's asset folder (src/console/index.ts).
     shims: true,
     splitting: false,
+    // `import.meta.url` from `__filename` (the SQLite reader finds its worker file by it).
+    shims: true,
   },
 ]);

@@ -202,12 +202,20 @@ async function main() {
   await (await roundTrip("memory", {})).close();
   const { SqliteStore } = await load("log-event-hub/sqlite");
   const dir = mkdtempSync(join(tmpdir(), "leh-pkg-sqlite-"));
+  // A filtered read and a count run on the reader thread, whose file sits next to the entry point.
+  const viaReader = async (label, store) => {
+    const hub = await roundTrip(label, { store });
+    if (!store.readerThread) throw new Error(label + ": no reader thread");
+    if ((await hub.countLogs({ text: "hello " + label })) !== 1) throw new Error(label + ": count on the reader thread failed");
+    if ((await hub.queryLogs({ text: "hello " + label }))[0]?.message !== "hello " + label) throw new Error(label + ": read on the reader thread failed");
+    await hub.close();
+  };
   const sqliteStore = new SqliteStore({ filename: join(dir, "hub.db") });
-  await (await roundTrip("sqlite", { store: sqliteStore })).close();
+  await viaReader("sqlite", sqliteStore);
   if (sqliteStore.driverName !== "better-sqlite3") throw new Error("sqlite: the default driver should be better-sqlite3 when installed");
   if (Number(process.versions.node.split(".")[0]) >= 24 || /^22\.(1[6-9]|[2-9]\d)/.test(process.versions.node)) {
     // The file better-sqlite3 wrote, reopened on node:sqlite.
-    await (await roundTrip("sqlite (node:sqlite)", { store: new SqliteStore({ filename: join(dir, "hub.db"), driver: "node:sqlite" }) })).close();
+    await viaReader("sqlite (node:sqlite)", new SqliteStore({ filename: join(dir, "hub.db"), driver: "node:sqlite" }));
   }
   const { PostgresStore } = await load("log-event-hub/postgres");
   const schema = "leh_pkg_${"${kind}"}_" + process.pid;

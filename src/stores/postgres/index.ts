@@ -26,6 +26,7 @@ import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, 
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
 import { type TextClauseOptions, whereClause } from "./filter.js";
+import { type PageContext, readLogPage } from "./pages.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
 import { appendChained, readChainPage, readHead, readRemovalRecords, recordRemovals } from "./chain.js";
@@ -421,18 +422,26 @@ export class PostgresStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
-    const where = whereClause(query, this.text);
     // Limit and offset are checked integers written into the SQL (no OFFSET when 0): fewer
     // parameters to bind, and the plan sees the page size as a constant.
     const limit = sqlCount(query.limit, "limit", 1);
     const offset = sqlCount(query.offset ?? 0, "offset", 0);
-    const { rows } = await this.run(
-      "query log records",
-      `SELECT id, time_us, level, category, user_name, message FROM ${this.names.logs} ${where.sql}
-       ORDER BY id ${query.order === "asc" ? "ASC" : "DESC"} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ""}`,
-      where.params,
-    );
-    return rows.map(logFromRow);
+    if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+    await this.open();
+    // The plan is pinned (pages.ts): no statistics can make a page sort every match.
+    const page: PageContext = {
+      pool: this.pool as PgPoolLike,
+      table: this.names.logs,
+      text: this.text,
+      trigram: this.trigram,
+      columns: "id, time_us, level, category, user_name, message",
+    };
+    try {
+      return (await readLogPage(page, query, limit, offset)).map(logFromRow);
+    } catch (error) {
+      if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+      throw toHubError(error, "query log records", this.ownsPool ? this.queryTimeoutMs : 0);
+    }
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {

@@ -43,6 +43,7 @@ import {
   type ShapeContext,
   usesTrigram,
 } from "./sql.js";
+import { ReaderThread } from "./reader.js";
 
 export type {
   NodeSqliteDatabaseLike,
@@ -115,6 +116,16 @@ export interface SqliteStoreOptions {
    * @default false
    */
   chain?: boolean;
+  /**
+   * Run the reads whose cost depends on the data (filtered pages, counts, offsets over
+   * 10,000) on a second connection in a worker thread, so that no read holds the event loop.
+   * Needs a `filename` (not `:memory:`) and a named driver (not a module); with `database`,
+   * `:memory:` or a driver module the store reads on the main thread. A read past
+   * `queryTimeoutMs` then ends by terminating the worker (a fresh one takes over).
+   * `false`: every read on the main thread, in windows that yield the event loop.
+   * @default true where possible
+   */
+  readerThread?: boolean;
 }
 
 /** A page row in raw mode: the columns of `sql.ts`'s COLUMNS, in order. */
@@ -136,6 +147,11 @@ const MAX_WINDOW = 1 << 17;
 const SLICE_MS = 8;
 /** Offsets up to this are read in one statement; larger ones window like a filter. */
 const DIRECT_OFFSET = 10_000;
+/**
+ * Pages of more rows (limit + offset) go to the reader thread, or yield the event loop first
+ * without one: an export reads page after page, each bounded but together long.
+ */
+const SMALL_PAGE = 100;
 /** The default of {@link SqliteStoreOptions.queryTimeoutMs}. */
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
@@ -226,6 +242,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, SqliteStatementLike>();
   private readonly rawStatements = new Map<string, SqliteStatementLike>();
   private readonly queryTimeoutMs: number;
+  private reader: ReaderThread | undefined;
 
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
@@ -248,6 +265,25 @@ export class SqliteStore implements Store {
       throw new TypeError("`queryTimeoutMs` must be a non-negative integer (0: no budget)");
     }
     this.queryTimeoutMs = queryTimeoutMs;
+    const { readerThread } = this.options;
+    if (readerThread !== undefined && typeof readerThread !== "boolean") throw new TypeError("`readerThread` must be a boolean");
+    if (readerThread === true && !this.readerPossible()) {
+      throw new TypeError("`readerThread` needs a `filename` (not `:memory:`) and a named driver (not a module)");
+    }
+  }
+
+  /** Whether reads can move to a worker: it opens the file itself, by name, with a named driver. */
+  private readerPossible(): boolean {
+    const { filename, driver } = this.options;
+    return filename !== undefined && filename !== "" && filename !== ":memory:" && !filename.startsWith("file:") && typeof driver !== "function";
+  }
+
+  /**
+   * Whether the open store runs its data-dependent reads on a worker thread (see
+   * {@link SqliteStoreOptions.readerThread}); `false` until {@link SqliteStore.open} resolves.
+   */
+  get readerThread(): boolean {
+    return this.reader !== undefined;
   }
 
   /** The driver the open store runs on; `undefined` until {@link SqliteStore.open} resolves. */
@@ -316,6 +352,15 @@ export class SqliteStore implements Store {
     }
     this.db = db;
     this.driverUsed = driverName;
+    if (this.options.readerThread !== false && this.readerPossible()) {
+      try {
+        this.reader = await ReaderThread.start({ filename: filename as string, driver: driverName, busyTimeoutMs });
+      } catch (error) {
+        this.db = undefined;
+        if (this.ownsDatabase) db.close();
+        throw translate(error);
+      }
+    }
     if (this.closed) await this.close();
   }
 
@@ -394,12 +439,16 @@ export class SqliteStore implements Store {
     if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
     if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
     const offset = query.offset ?? 0;
-    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET) {
+    const big = query.limit + offset > SMALL_PAGE;
+    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET && !big) {
       // Bounded by limit + offset whatever the data: one statement.
       return this.use(() => this.page(query, range, { timeAsIds: false }));
     }
     const ctx = this.read(query, () => this.timeBounds(query, range));
     if (ctx === undefined) return [];
+    if (this.reader !== undefined && (big || offset > DIRECT_OFFSET || examinesRows(query, ctx))) return this.reader.queryLogs(query, this.queryTimeoutMs);
+    // Back-to-back large pages (an export) would otherwise never let the loop turn.
+    if (big) await yieldToEventLoop();
     if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
       // Newest matches of a text through the trigram index: one statement, which stops after
       // `limit` (an unbounded cost only when the other filters reject most of the matches).
@@ -435,6 +484,7 @@ export class SqliteStore implements Store {
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
     await this.ready();
+    if (this.reader !== undefined) return this.reader.countLogs(filter, this.queryTimeoutMs);
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
@@ -618,6 +668,10 @@ export class SqliteStore implements Store {
    */
   async close(): Promise<void> {
     this.closed = true;
+    const reader = this.reader;
+    this.reader = undefined;
+    // First, so that no read of the worker holds a snapshot while the WAL is checkpointed.
+    await reader?.close();
     const db = this.db;
     this.db = undefined;
     this.statements.clear();
