@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exportCsv } from "../csv/export.js";
 import { verifyStore } from "../hub/integrity.js";
@@ -42,6 +42,8 @@ async function openStore(target: string, values: { schema?: string; prefix?: str
     const { PostgresStore } = await import("../stores/postgres/index.js");
     return new PostgresStore({ connectionString: target, schema: values.schema, tablePrefix: values.prefix, poolSize: 2 });
   }
+  // An auditor's typo must not create an empty database (the store creates missing files).
+  if (!existsSync(target)) throw new UsageError(`${target} does not exist: give a SQLite file of the log, or a postgres:// URL`);
   const { SqliteStore } = await import("../stores/sqlite/index.js");
   return new SqliteStore({ filename: target });
 }

@@ -1,6 +1,6 @@
 /** The `log-event-hub` command line: verify (exit codes, report) and export, on a SQLite file. */
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,8 +60,12 @@ describe("log-event-hub CLI", () => {
   it("bad usage exits 2 with a message saying what to do", async () => {
     expect(await cli()).toMatchObject({ code: 2, err: expect.stringContaining("Usage:") });
     expect(await cli("verify", join(dir, "x.db"), "--checkpoints", join(dir, "none.json"))).toMatchObject({ code: 2, err: expect.stringContaining("none.json") });
+    expect(await cli("verify", join(dir, "missing.db"))).toMatchObject({ code: 2, err: expect.stringContaining("missing.db does not exist") });
+    expect(existsSync(join(dir, "missing.db"))).toBe(false);
     const empty = join(dir, "plain.db");
-    await new SqliteStore({ filename: empty }).close();
+    const plain = new SqliteStore({ filename: empty });
+    await plain.open();
+    await plain.close();
     expect(await cli("verify", empty)).toMatchObject({ code: 2, err: expect.stringContaining("chain: true") });
     expect(await cli("export", empty, "--from", "yesterday")).toMatchObject({ code: 2, err: expect.stringContaining("--from must be an ISO 8601 time") });
     expect((await cli("--help")).code).toBe(0);
