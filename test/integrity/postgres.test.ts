@@ -93,6 +93,35 @@ describe.runIf(available)("postgres chain", () => {
     await hub.close();
   });
 
+  it("a chained append still notifies other stores (LISTEN/NOTIFY) with the newest id", async () => {
+    const schema = schemaFor();
+    const writer = new PostgresStore({ connectionString: PG_URL, schema, chain: true, poolSize: 2 });
+    await writer.open();
+    const watcher = new PostgresStore({ connectionString: PG_URL, schema, poolSize: 2, pollIntervalMs: 0 });
+    await watcher.open();
+    const heads: number[] = [];
+    const seen = new Promise<void>((resolve) => {
+      watcher.watch((change) => {
+        if (change.kind === "log" && change.head !== undefined) {
+          heads.push(change.head);
+          resolve();
+        }
+      });
+    });
+    // The LISTEN connection starts asynchronously: append until a notice arrives.
+    let last = 0;
+    let done = false;
+    void seen.then(() => (done = true));
+    while (!done) {
+      last = (await writer.appendLogs(batch(2)))[1]!.id;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(heads[0]).toBeGreaterThan(0);
+    expect(heads[0]).toBeLessThanOrEqual(last);
+    await writer.close();
+    await watcher.close();
+  });
+
   it("concurrent writers on several pools keep one chain, with removals between", async () => {
     const schema = schemaFor();
     const first = new PostgresStore({ connectionString: PG_URL, schema, chain: true, poolSize: 4 });

@@ -34,15 +34,50 @@ async function setHead(db: PgQueryableLike, t: TableNames, id: number, hash: str
   await db.query(`UPDATE ${t.chain} SET id = $1, hash = $2 WHERE key = 'head'`, [id, hash]);
 }
 
-/** Inserts `records` chained onto the locked `head` (inside the caller's transaction). */
-export async function appendChained(db: PgQueryableLike, t: TableNames, head: ChainHead, records: readonly NewLogRecord[]): Promise<LogRecord[]> {
-  const ids = await drawIds(db, t, records.length);
+/**
+ * Locks the head row and draws `n` ids in one statement (the ids are drawn once the row is
+ * locked: the scalar subquery runs per locked row). `undefined` when the log does not chain.
+ */
+export async function lockAndDraw(db: PgQueryableLike, t: TableNames, n: number): Promise<{ head: ChainHead; ids: number[] } | undefined> {
+  const { rows } = await db.query(
+    `SELECT h.id, h.hash, a.id AS anchor_id, a.hash AS anchor_hash,
+       (SELECT array_agg(v ORDER BY v)::text[] FROM (SELECT nextval(pg_get_serial_sequence($1, 'id')) AS v FROM generate_series(1, $2::int)) s) AS ids
+     FROM (SELECT id, hash FROM ${t.chain} WHERE key = 'head' FOR UPDATE) h, ${t.chain} a WHERE a.key = 'anchor'`,
+    [t.logs, n],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return {
+    head: { anchorId: num(row.anchor_id), anchorHash: String(row.anchor_hash), id: num(row.id), hash: String(row.hash) },
+    ids: (row.ids as string[]).map(num),
+  };
+}
+
+/**
+ * Inserts `records` chained onto the locked `head` with the drawn `ids`, moves the head row and
+ * sends `notice` (SQL text, given `$10` as the channel and `$11` as the newest id) in one
+ * statement (inside the caller's transaction).
+ */
+export async function insertChained(
+  db: PgQueryableLike,
+  t: TableNames,
+  head: ChainHead,
+  ids: readonly number[],
+  records: readonly NewLogRecord[],
+  notify: { channel: string; origin: string } | undefined,
+): Promise<LogRecord[]> {
   const linker = new ChainLinker(head.hash);
   const out = records.map((r, i) => toLogRecord(ids[i]!, r));
   const linked = out.map((r) => linker.link(r));
+  const last = linked[linked.length - 1]!;
   await db.query(
-    `INSERT INTO ${t.logs} (id, time_us, level, category, user_name, message, hash, prev_hash) OVERRIDING SYSTEM VALUE
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+    `WITH ins AS (
+       INSERT INTO ${t.logs} (id, time_us, level, category, user_name, message, hash, prev_hash) OVERRIDING SYSTEM VALUE
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+     ), upd AS (
+       UPDATE ${t.chain} SET id = $9::bigint, hash = $10 WHERE key = 'head'
+     )
+     SELECT ${notify === undefined ? "1" : `pg_notify($11, 'l:' || $9::text || ':' || $12::text)`}`,
     [
       linked.map((r) => r.id),
       linked.map((r) => r.timeUs),
@@ -52,10 +87,11 @@ export async function appendChained(db: PgQueryableLike, t: TableNames, head: Ch
       linked.map((r) => r.message),
       linked.map((r) => r.hash),
       linked.map((r) => r.prevHash),
+      last.id,
+      last.hash,
+      ...(notify === undefined ? [] : [notify.channel, notify.origin]),
     ],
   );
-  const last = linked[linked.length - 1]!;
-  await setHead(db, t, last.id, last.hash);
   return out;
 }
 

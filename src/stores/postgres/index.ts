@@ -29,7 +29,7 @@ import { type TextClauseOptions, whereClause } from "./filter.js";
 import { type PageContext, readLogPage } from "./pages.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
-import { appendChained, readChainPage, readHead, readRemovalRecords, recordRemovals } from "./chain.js";
+import { insertChained, lockAndDraw, readChainPage, readHead, readRemovalRecords, recordRemovals } from "./chain.js";
 import type { ChainedRecord } from "../../integrity/chain.js";
 import type { ChainHead } from "../../integrity/removal.js";
 import { systemClock } from "../../time.js";
@@ -348,11 +348,11 @@ export class PostgresStore implements Store {
     const t = this.names;
     const notify = this.options.notifyLogs ?? true;
     return this.transaction("append log records", async (client) => {
-      const head = await readHead(client, t, true);
-      if (head === undefined) throw new IncompatibleStoreError("The PostgreSQL chain's anchor row is missing: the schema was altered outside this library");
-      const out = await appendChained(client, t, head, records);
-      if (notify) await client.query(`SELECT pg_notify($1, ${noticeSql("l", "$2::text", this.origin)})`, [this.channel, String(out[out.length - 1]!.id)]);
-      return out;
+      // Two statements under the head row's lock: lock and draw the ids; insert, move the head
+      // and notify.
+      const locked = await lockAndDraw(client, t, records.length);
+      if (locked === undefined) throw new IncompatibleStoreError("The PostgreSQL chain's rows are missing: the schema was altered outside this library");
+      return insertChained(client, t, locked.head, locked.ids, records, notify ? { channel: this.channel, origin: this.origin } : undefined);
     });
   }
 
