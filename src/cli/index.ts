@@ -21,6 +21,7 @@ import type { Level, StoreLogFilter } from "../types.js";
 
 const HELP = `Usage:
   log-event-hub verify <store> [--checkpoints <file>] [--public-key <file>] [--from-id <n>] [--to-id <n>] [--json]
+                               [--progress-every <records>]   (a progress line on stderr, default every 100,000)
   log-event-hub export <store> [--user <name>] [--level <INFO|WARN|ERROR>] [--category <c>] [--text <t>]
                                [--from <ISO time>] [--to <ISO time>] [--time-zone <IANA zone>]
 
@@ -86,6 +87,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
         "from-id": { type: "string" },
         "to-id": { type: "string" },
         json: { type: "boolean" },
+        "progress-every": { type: "string" },
         schema: { type: "string" },
         prefix: { type: "string" },
         user: { type: "string" },
@@ -122,7 +124,15 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       const publicKey = values["public-key"] === undefined ? undefined : readFileSync(values["public-key"], "utf8");
       store = await openStore(target, values);
       const started = Date.now();
-      const report = await verifyStore(store, { checkpoints, publicKey, fromId: positive(values["from-id"], "from-id"), toId: positive(values["to-id"], "to-id") });
+      const report = await verifyStore(store, {
+        checkpoints,
+        publicKey,
+        fromId: positive(values["from-id"], "from-id"),
+        toId: positive(values["to-id"], "to-id"),
+        // The progress line goes to stderr, so stdout stays the report.
+        onProgress: (checked) => err.write(`verifying: ${checked.toLocaleString("en-US")} records read, ${Math.round((Date.now() - started) / 1000)} s\n`),
+        progressEvery: positive(values["progress-every"], "progress-every"),
+      });
       if (values.json === true) {
         out.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {

@@ -23,6 +23,10 @@ export interface VerifyLogsOptions {
   publicKey?: KeyInput;
   /** Records read per store page. @default 2000 */
   pageSize?: number;
+  /** Called with the number of records read so far, every `progressEvery` records (a long run's progress line). */
+  onProgress?: (checked: number) => void;
+  /** How often `onProgress` is called, in records. @default 100000 */
+  progressEvery?: number;
 }
 
 const PAGE = 2000;
@@ -59,6 +63,8 @@ export async function verifyStore(store: Store, options: VerifyLogsOptions = {})
   checkId(options.fromId, "fromId");
   checkId(options.toId, "toId");
   checkId(options.pageSize, "pageSize");
+  checkId(options.progressEvery, "progressEvery");
+  const { onProgress, progressEvery = 100_000 } = options;
   if ((options.checkpoints?.length ?? 0) > 0 && options.publicKey === undefined) {
     throw new ValidationError("verifyLogs: checkpoints need the public key they were signed with (publicKey)", "publicKey");
   }
@@ -78,11 +84,13 @@ export async function verifyStore(store: Store, options: VerifyLogsOptions = {})
   const startAfter = options.fromId === undefined ? 0 : options.fromId - 1;
   async function* stream(): AsyncGenerator<ChainedRecord> {
     let after = startAfter;
+    let read = 0;
     for (;;) {
       const page = await chained.readChain(after, pageSize);
       for (const record of page) {
         if (record.id > toId) return;
         yield record;
+        if (onProgress !== undefined && ++read % progressEvery === 0) onProgress(read);
       }
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.id;

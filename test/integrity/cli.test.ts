@@ -40,8 +40,9 @@ describe("log-event-hub CLI", () => {
     const publicKey = join(dir, "key.pem");
     writeFileSync(publicKey, keys.publicKey.export({ type: "spki", format: "pem" }));
 
-    const ok = await cli("verify", filename, "--checkpoints", checkpoints, "--public-key", publicKey);
-    expect(ok).toMatchObject({ code: 0, err: "" });
+    const ok = await cli("verify", filename, "--checkpoints", checkpoints, "--public-key", publicKey, "--progress-every", "4");
+    expect(ok.code).toBe(0);
+    expect(ok.err.split("\n").filter((l) => l !== "").map((l) => l.replace(/, \d+ s$/, ""))).toEqual(["verifying: 4 records read", "verifying: 8 records read"]);
     expect(ok.out).toMatch(/^OK: 10 chained records checked \(ids 1 to 10\), 1 checkpoint\(s\) compared/);
 
     const db = new Database(filename) as SqliteDatabaseLike;
