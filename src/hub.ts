@@ -302,13 +302,16 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * it removes every record; an empty-string field (`{ text: "" }`, `{ category: [""] }`) is
    * refused, so a form with nothing selected never clears everything by accident.
    *
-   * @throws ValidationError for a bad or empty filter field, naming it.
+   * @param options.by Who clears (a user name, as in a record): a store that keeps the hash
+   *   chain writes it into the removal records (`system` when not given).
+   * @throws ValidationError for a bad or empty filter field, or a bad `by`, naming it.
    */
-  async clearLogs(filter: LogFilter<LogCategory<C>> = {}): Promise<number> {
+  async clearLogs(filter: LogFilter<LogCategory<C>> = {}, options: { by?: string } = {}): Promise<number> {
     const storeFilter = normalizeFilter(filter, this.logCategories, this.limits, { refuseEmpty: true });
+    if (options.by !== undefined) this.rules.user(options.by, "by");
     await this.ready();
     await this.logBatcher.idle();
-    return this.store.clearLogs(storeFilter);
+    return options.by === undefined ? this.store.clearLogs(storeFilter) : this.store.clearLogs(storeFilter, { by: options.by });
   }
 
   /**

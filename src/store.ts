@@ -104,6 +104,12 @@ export interface PruneResult {
   events: number;
 }
 
+/** Who asked for a {@link Store.clearLogs}. */
+export interface StoreClearContext {
+  /** The user who cleared (`system` when not given). */
+  by?: string;
+}
+
 /** A notice that another writer changed the store. */
 export interface StoreChange {
   /** What changed. */
@@ -178,8 +184,11 @@ export interface Store {
   /** How many records match. */
   countLogs(filter: StoreLogFilter): Promise<number>;
 
-  /** Remove the matching records (all when the filter is empty); resolves how many. */
-  clearLogs(filter: StoreLogFilter): Promise<number>;
+  /**
+   * Remove the matching records (all when the filter is empty); resolves how many. `context.by`
+   * names who cleared (a chaining store writes it into its removal records; others ignore it).
+   */
+  clearLogs(filter: StoreLogFilter, context?: StoreClearContext): Promise<number>;
 
   /**
    * The newest id among the records still stored, 0 when none is (so 0 again after clearing

@@ -76,6 +76,22 @@ describe("memory store chain", () => {
     await hub.close();
   });
 
+  it("a clear records who cleared (hub.clearLogs(filter, { by })); retention records system", async () => {
+    const store = new MemoryStore({ chain: true });
+    const hub = new LogEventHub({ store });
+    await store.appendLogs([...batch(3, "bob"), ...batch(3, "carol")]);
+    expect(await hub.clearLogs({ user: "bob" }, { by: "alice" })).toBe(3);
+    await store.prune({ maxLogs: 1 });
+    await expect(hub.clearLogs({}, { by: "a:b" })).rejects.toMatchObject({ code: "VALIDATION", param: "by" });
+    const removals = (await store.readRemovals()).map((r) => ({ user: r.user, note: JSON.parse(r.message) }));
+    expect(removals).toEqual([
+      { user: "alice", note: { reason: "clear", fromId: 1, toId: 3, count: 3, continueFrom: expect.any(String) } },
+      { user: "system", note: { reason: "retention", fromId: 1, toId: 5, count: 2, continueFrom: expect.any(String) } },
+    ]);
+    expect(await hub.verifyLogs()).toMatchObject({ ok: true, checked: 3, removalsApplied: 1 });
+    await hub.close();
+  });
+
   it("a store without chain refuses checkpoints and verification with a typed error", async () => {
     const hub = new LogEventHub({ store: new MemoryStore() });
     await expect(hub.verifyLogs()).rejects.toMatchObject({ code: "INCOMPATIBLE_STORE" });

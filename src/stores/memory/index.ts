@@ -4,7 +4,7 @@
  * @module
  */
 import { ClosedError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { isVisible, logFilterPredicate, toLogRecord, toStoredEvent } from "../../store-kit/index.js";
 import { ChainLinker, GENESIS_HASH, type ChainedRecord } from "../../integrity/chain.js";
@@ -193,15 +193,15 @@ export class MemoryStore implements Store {
     return n;
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     this.check();
     const matches = logFilterPredicate(filter);
     if (this.head === undefined) return this.logs.retain((r) => !matches(r));
-    return this.removeRecorded((r) => matches(r), "clear");
+    return this.removeRecorded((r) => matches(r), "clear", context.by);
   }
 
   /** Removes the records `drop` selects and records each contiguous run as a chained removal. */
-  private removeRecorded(drop: (r: LogRecord) => boolean, reason: RemovalNote["reason"]): number {
+  private removeRecorded(drop: (r: LogRecord) => boolean, reason: RemovalNote["reason"], by = "system"): number {
     const removed: { id: number; hash: string }[] = [];
     const n = this.logs.retain((r) => {
       if (!drop(r)) return true;
@@ -209,11 +209,11 @@ export class MemoryStore implements Store {
       if (link !== undefined) removed.push({ id: r.id, hash: link.hash });
       return false;
     });
-    this.recordRemovals(removed, reason);
+    this.recordRemovals(removed, reason, by);
     return n;
   }
 
-  private recordRemovals(removed: { id: number; hash: string }[], reason: RemovalNote["reason"]): void {
+  private recordRemovals(removed: { id: number; hash: string }[], reason: RemovalNote["reason"], by: string): void {
     const head = this.head;
     if (head === undefined || removed.length === 0) return;
     const removals = this.removals;
@@ -238,7 +238,7 @@ export class MemoryStore implements Store {
     const linker = new ChainLinker(head.hash);
     const timeUs = systemClock.nowUs();
     for (const note of notes) {
-      const record = linker.link(removalFields(this.nextLogId++, timeUs, "system", note));
+      const record = linker.link(removalFields(this.nextLogId++, timeUs, by, note));
       removals.push(record);
       this.head = { ...head, id: record.id, hash: record.hash };
     }

@@ -106,6 +106,7 @@ export async function recordRemovals(
   returned: readonly Record<string, unknown>[],
   reason: RemovalNote["reason"],
   nowUs: number,
+  by = "system",
 ): Promise<void> {
   const removed = returned
     .map((r) => ({ id: num(r.id), hash: r.hash }))
@@ -128,7 +129,7 @@ export async function recordRemovals(
   );
   const ids = await drawIds(db, t, notes.length);
   const linker = new ChainLinker(head.hash);
-  const records = notes.map((note, i) => linker.link(removalFields(ids[i]!, nowUs, "system", note)));
+  const records = notes.map((note, i) => linker.link(removalFields(ids[i]!, nowUs, by, note)));
   await db.query(
     `INSERT INTO ${t.removals} (id, time_us, level, category, user_name, message, hash, prev_hash)
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,

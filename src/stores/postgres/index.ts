@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { logRecordFromColumns, sqlCount, storedEventFromColumns, toLogRecord, visibleUsers, type NumericColumn } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
@@ -391,13 +391,13 @@ export class PostgresStore implements Store {
    * Deletes under the chain's head lock and records each contiguous run removed as a removal
    * record, in one transaction (a chained store's prune is not split into batches).
    */
-  private async deleteRecorded(action: string, where: string, params: unknown[], reason: "retention" | "clear"): Promise<number> {
+  private async deleteRecorded(action: string, where: string, params: unknown[], reason: "retention" | "clear", by?: string): Promise<number> {
     const t = this.names;
     return this.transaction(action, async (client) => {
       const head = await readHead(client, t, true);
       if (head === undefined) throw new IncompatibleStoreError("The PostgreSQL chain's anchor row is missing: the schema was altered outside this library");
       const { rows } = await client.query(`DELETE FROM ${t.logs} ${where} RETURNING id, hash`, params);
-      await recordRemovals(client, t, head, rows, reason, systemClock.nowUs());
+      await recordRemovals(client, t, head, rows, reason, systemClock.nowUs(), by);
       return rows.length;
     });
   }
@@ -450,10 +450,10 @@ export class PostgresStore implements Store {
     return num(rows[0]?.n ?? 0);
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     const where = whereClause(filter, this.text);
     await this.open();
-    if (this.chained) return this.deleteRecorded("clear log records", where.sql, where.params, "clear");
+    if (this.chained) return this.deleteRecorded("clear log records", where.sql, where.params, "clear", context.by);
     const result = await this.run("clear log records", `DELETE FROM ${this.names.logs} ${where.sql}`, where.params);
     return result.rowCount ?? 0;
   }

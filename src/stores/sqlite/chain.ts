@@ -70,7 +70,14 @@ export function appendChained(stmt: Prepare, head: ChainHead, records: readonly 
  * Records the removal of `removed` (the rows a `DELETE ... RETURNING id, hash` answered, after
  * the delete): one chained removal record per contiguous run of removed chained records.
  */
-export function recordRemovals(stmt: Prepare, head: ChainHead, returned: readonly { id: number; hash: string | null }[], reason: RemovalNote["reason"], nowUs: number): void {
+export function recordRemovals(
+  stmt: Prepare,
+  head: ChainHead,
+  returned: readonly { id: number; hash: string | null }[],
+  reason: RemovalNote["reason"],
+  nowUs: number,
+  by = "system",
+): void {
   const removed: RemovedLink[] = returned
     .filter((r) => r.id > head.anchorId && typeof r.hash === "string")
     .map((r) => ({ id: r.id, hash: r.hash as string }))
@@ -95,7 +102,7 @@ export function recordRemovals(stmt: Prepare, head: ChainHead, returned: readonl
   const linker = new ChainLinker(head.hash);
   const insert = stmt("INSERT INTO log_removals (id, time_us, level, category, user, message, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const note of notes) {
-    const r = linker.link(removalFields(++id, nowUs, "system", note));
+    const r = linker.link(removalFields(++id, nowUs, by, note));
     insert.run(r.id, r.timeUs, r.level, r.category, r.user, r.message, r.hash, r.prevHash);
   }
   // The removal records take ids from the log's sequence, so no log record ever reuses one.

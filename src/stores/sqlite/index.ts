@@ -16,7 +16,7 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { reasonOf } from "../../reason.js";
 import { systemClock } from "../../time.js";
 import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
@@ -424,11 +424,11 @@ export class SqliteStore implements Store {
    * Runs a delete; when the file chains, the delete returns the removed ids and hashes and each
    * contiguous run is recorded as a removal record in the same transaction.
    */
-  private deleteRecorded(sql: string, params: unknown[], reason: "retention" | "clear"): number {
+  private deleteRecorded(sql: string, params: unknown[], reason: "retention" | "clear", by?: string): number {
     const head = readHead(this.prepare);
     if (head === undefined) return this.stmt(sql).run(...params).changes;
     const returned = this.stmt(`${sql} RETURNING id, hash`).all(...params) as { id: number; hash: string | null }[];
-    recordRemovals(this.prepare, head, returned, reason, systemClock.nowUs());
+    recordRemovals(this.prepare, head, returned, reason, systemClock.nowUs(), by);
     return returned.length;
   }
 
@@ -549,7 +549,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     await this.ready();
     return this.use((db) =>
       db
@@ -558,7 +558,7 @@ export class SqliteStore implements Store {
           const ctx = this.timeBounds(filter, range);
           if (ctx === undefined) return 0;
           const shape = deleteShape(filter, range, ctx);
-          const removed = this.deleteRecorded(shape.sql, shape.params, "clear");
+          const removed = this.deleteRecorded(shape.sql, shape.params, "clear", context.by);
           this.resetTimeOrderWhenEmpty();
           return removed;
         })
