@@ -10,6 +10,8 @@ const entry = {
   console: "src/console/index.ts",
   conformance: "src/conformance/index.ts",
   "store-kit": "src/store-kit/index.ts",
+  integrity: "src/integrity/index.ts",
+  cli: "src/cli/index.ts",
   // The SQLite store's reader thread, loaded by file name next to the entry points (not an export).
   "sqlite-reader": "src/stores/sqlite/reader-worker.ts",
 };

@@ -37,7 +37,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console", "log-event-hub/conformance", "log-event-hub/store-kit"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console", "log-event-hub/conformance", "log-event-hub/store-kit", "log-event-hub/integrity"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -97,7 +97,8 @@ ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
 if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
 if (m7.toLogRecord(1, { timeUs: 1000000, level: "INFO", category: "system", user: "u", message: "m" }).ts !== 1) throw new Error("log-event-hub/store-kit: toLogRecord");
-for (const m of [m0, m1, m2, m3, m4, m5, m6, m7]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+if (m8.recordHash({ id: 1, timeUs: 0, level: "INFO", category: "c", user: "u", message: "m" }, m8.GENESIS_HASH).length !== 64) throw new Error("log-event-hub/integrity: recordHash");
+for (const m of [m0, m1, m2, m3, m4, m5, m6, m7, m8]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
 if (!m5.consoleAssets({ apiBase: "/hub/" }).find((a) => a.path === "index.html").body.includes('content="/hub/"')) throw new Error("console assets (CJS) missing");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));

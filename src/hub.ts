@@ -20,6 +20,9 @@ import { EventPages } from "./hub/pages.js";
 import { EventRelay } from "./hub/relay.js";
 import { Retention } from "./hub/retention.js";
 import { InputRules } from "./hub/validation.js";
+import { checkpointStore, verifyStore, type VerifyLogsOptions } from "./hub/integrity.js";
+import type { Checkpoint, KeyInput } from "./integrity/checkpoint.js";
+import type { VerifyReport } from "./integrity/verify.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
 import {
   checkInteger,
@@ -299,13 +302,16 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * it removes every record; an empty-string field (`{ text: "" }`, `{ category: [""] }`) is
    * refused, so a form with nothing selected never clears everything by accident.
    *
-   * @throws ValidationError for a bad or empty filter field, naming it.
+   * @param options.by Who clears (a user name, as in a record): a store that keeps the hash
+   *   chain writes it into the removal records (`system` when not given).
+   * @throws ValidationError for a bad or empty filter field, or a bad `by`, naming it.
    */
-  async clearLogs(filter: LogFilter<LogCategory<C>> = {}): Promise<number> {
+  async clearLogs(filter: LogFilter<LogCategory<C>> = {}, options: { by?: string } = {}): Promise<number> {
     const storeFilter = normalizeFilter(filter, this.logCategories, this.limits, { refuseEmpty: true });
+    if (options.by !== undefined) this.rules.user(options.by, "by");
     await this.ready();
     await this.logBatcher.idle();
-    return this.store.clearLogs(storeFilter);
+    return options.by === undefined ? this.store.clearLogs(storeFilter) : this.store.clearLogs(storeFilter, { by: options.by });
   }
 
   /**
@@ -330,6 +336,35 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
         yield* chunks;
       },
     };
+  }
+
+  /**
+   * A signed checkpoint of the log's hash chain: the newest chained id and hash, the time, and
+   * an Ed25519 signature with `privateKey` (a `KeyObject` or PEM). Keep it outside the database
+   * (a file elsewhere, another system): it pins everything up to its id for
+   * {@link LogEventHub.verifyLogs}. Pending appends are written first.
+   *
+   * @throws IncompatibleStoreError when the store keeps no chain (create it with `chain: true`).
+   * @throws ValidationError for a key that is not an Ed25519 private key.
+   */
+  async checkpoint(privateKey: KeyInput): Promise<Checkpoint> {
+    await this.ready();
+    await this.logBatcher.idle();
+    return checkpointStore(this.store, privateKey);
+  }
+
+  /**
+   * Verifies the log's hash chain, streamed page by page from the store (flat memory at any
+   * size): each record's hash, each link, the recorded removals, and the given checkpoints.
+   * Resolves a report: `ok`, or each break with its kind and the first id where it shows.
+   *
+   * @throws IncompatibleStoreError when the store keeps no chain.
+   * @throws ValidationError for a bad id, or checkpoints without a usable public key.
+   */
+  async verifyLogs(options: VerifyLogsOptions = {}): Promise<VerifyReport> {
+    await this.ready();
+    await this.logBatcher.idle();
+    return verifyStore(this.store, options);
   }
 
   /** Applies the configured retention now; resolves how many records and events were dropped. */

@@ -19,6 +19,7 @@ export type {
   StoreEventRead,
   StoreEventWindow,
   StoreChange,
+  StoreClearContext,
   PruneRequest,
   PruneResult,
 } from "./store.js";

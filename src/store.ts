@@ -10,6 +10,8 @@
  *
  * @module
  */
+import type { ChainedRecord } from "./integrity/chain.js";
+import type { ChainHead } from "./integrity/removal.js";
 import type { NewEvent, NewLogRecord, LogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "./types.js";
 
 /** What a store can do, so the hub need not test with `instanceof`. */
@@ -102,6 +104,12 @@ export interface PruneResult {
   events: number;
 }
 
+/** Who asked for a {@link Store.clearLogs}. */
+export interface StoreClearContext {
+  /** The user who cleared (`system` when not given). */
+  by?: string;
+}
+
 /** A notice that another writer changed the store. */
 export interface StoreChange {
   /** What changed. */
@@ -176,8 +184,11 @@ export interface Store {
   /** How many records match. */
   countLogs(filter: StoreLogFilter): Promise<number>;
 
-  /** Remove the matching records (all when the filter is empty); resolves how many. */
-  clearLogs(filter: StoreLogFilter): Promise<number>;
+  /**
+   * Remove the matching records (all when the filter is empty); resolves how many. `context.by`
+   * names who cleared (a chaining store writes it into its removal records; others ignore it).
+   */
+  clearLogs(filter: StoreLogFilter, context?: StoreClearContext): Promise<number>;
 
   /**
    * The newest id among the records still stored, 0 when none is (so 0 again after clearing
@@ -211,6 +222,24 @@ export interface Store {
    * meaningful when {@link StoreCapabilities.shared}.
    */
   watch?(listener: (change: StoreChange) => void): () => void;
+
+  /**
+   * Optional, the tamper-evident log (`docs/integrity.md`): the chain's anchor and newest link,
+   * or `undefined` when this store does not chain. A chaining store hashes each record where
+   * it assigns the id (format `leh-chain-v1`), and records every removal as a chained removal
+   * record.
+   */
+  chainHead?(): Promise<ChainHead | undefined>;
+
+  /**
+   * Optional (with {@link Store.chainHead}): chained records, log and removal records alike,
+   * with ids above `afterId` (and above the anchor), oldest first, at most `limit`. What the
+   * database holds, as it holds it: a row whose hash is missing answers an empty hash.
+   */
+  readChain?(afterId: number, limit: number): Promise<ChainedRecord[]>;
+
+  /** Optional (with {@link Store.chainHead}): every removal record, oldest first. */
+  readRemovals?(): Promise<ChainedRecord[]>;
 
   /** Release every handle, timer and connection. Idempotent. */
   close(): Promise<void>;

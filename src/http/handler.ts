@@ -157,11 +157,13 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
     return jsonTextResponse(200, logPages.write(records), { "X-Total-Count": String(total) });
   }
 
-  async function deleteLog(params: QueryParams): Promise<ApiResponse> {
+  async function deleteLog(request: ApiRequest<Native>, params: QueryParams): Promise<ApiResponse> {
     refuseEmptyFilterParams(params);
     const query = hub.parseLogQuery(params);
     refusePaging(query, ["limit", "offset", "before_id"], "clearing");
-    const records = await hub.clearLogs(query);
+    // Attribution only (the removal record's user): a failing lookup does not refuse the clear.
+    const by = await resolveUser(request).catch(() => undefined);
+    const records = await hub.clearLogs(query, by === undefined ? {} : { by });
     return jsonResponse(200, { records });
   }
 
@@ -215,7 +217,7 @@ export function createApiHandler<Native = unknown>(hub: ApiHub, options: ApiHand
       const params = typeof request.query === "string" ? new URLSearchParams(request.query) : request.query;
       switch (match.route) {
         case "log":
-          return method === "DELETE" ? await deleteLog(params) : await getLog(params);
+          return method === "DELETE" ? await deleteLog(request, params) : await getLog(params);
         case "logExport":
           return await exportLog(params, request.signal);
         case "events":

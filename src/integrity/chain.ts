@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash as digest } from "node:crypto";
 
 /** The version tag of the chain's canonical serialisation (hashed into every record). */
 export const CHAIN_FORMAT = "leh-chain-v1";
@@ -63,16 +63,24 @@ export function isChainHash(value: unknown): value is string {
  *   safe integer, a previous hash that is not 64 lower-case hex digits).
  */
 export function canonicalRecord(fields: ChainFields, prevHash: string): Buffer {
+  return Buffer.from(canonicalText(fields, prevHash), "utf8");
+}
+
+/** The canonical serialisation as a string (its UTF-8 encoding is {@link canonicalRecord}). */
+function canonicalText(fields: ChainFields, prevHash: string): string {
   if (!Number.isSafeInteger(fields.id) || fields.id < 1) throw new TypeError(`chain: id must be a positive safe integer, got ${String(fields.id)}`);
   if (!Number.isSafeInteger(fields.timeUs)) throw new TypeError(`chain: timeUs must be a safe integer, got ${String(fields.timeUs)}`);
   if (!isChainHash(prevHash)) throw new TypeError(`chain: prevHash must be 64 lower-case hex digits, got ${JSON.stringify(prevHash)}`);
-  const text = JSON.stringify([CHAIN_FORMAT, fields.id, fields.timeUs, String(fields.level), String(fields.category), String(fields.user), String(fields.message), prevHash]);
-  return Buffer.from(text, "utf8");
+  return JSON.stringify([CHAIN_FORMAT, fields.id, fields.timeUs, String(fields.level), String(fields.category), String(fields.user), String(fields.message), prevHash]);
 }
 
-/** The hash of a record linked to `prevHash`: SHA-256 of its canonical bytes, lower-case hex. */
+/**
+ * The hash of a record linked to `prevHash`: SHA-256 of its canonical bytes, lower-case hex.
+ * (`crypto.hash` one-shot, which hashes a string's UTF-8 bytes: about twice as fast as a
+ * `createHash` object per record.)
+ */
 export function recordHash(fields: ChainFields, prevHash: string): string {
-  return createHash("sha256").update(canonicalRecord(fields, prevHash)).digest("hex");
+  return digest("sha256", canonicalText(fields, prevHash), "hex");
 }
 
 /**
@@ -84,7 +92,7 @@ export function recordHash(fields: ChainFields, prevHash: string): string {
  */
 export function uncheckedRecordHash(fields: ChainFields, prevHash: string): string {
   const text = JSON.stringify([CHAIN_FORMAT, fields.id, fields.timeUs, String(fields.level), String(fields.category), String(fields.user), String(fields.message), String(prevHash)]);
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return digest("sha256", text, "hex");
 }
 
 /**
@@ -107,7 +115,7 @@ export class ChainLinker {
   }
 
   /** Hashes `fields` onto the tail and returns the chained record. */
-  link<F extends ChainFields>(fields: F): F & { hash: string; prevHash: string } {
+  link<F extends ChainFields>(fields: F): F & Pick<ChainedRecord, "hash" | "prevHash"> {
     const prevHash = this.tail;
     const hash = recordHash(fields, prevHash);
     this.tail = hash;

@@ -83,8 +83,9 @@ export interface VerifyReport {
   ok: boolean;
   /** Records read. */
   checked: number;
-  /** The oldest and newest ids read (undefined when none). */
+  /** The oldest id read (undefined when none). */
   firstId: number | undefined;
+  /** The newest id read (undefined when none). */
   lastId: number | undefined;
   /** The newest record's stored hash. */
   lastHash: string | undefined;
@@ -242,11 +243,14 @@ export class ChainVerifier {
     }
   }
 
-  /** Whether recorded removals cover every id from `fromId` to `toId` and end linking to `prevHash`. */
+  /**
+   * Whether a recorded removal ending at or before `toId` continues from `prevHash`, and the
+   * recorded removals cover every id from `fromId` to its end. Ids between its end and `toId`
+   * held nothing: the record at `toId + 1` links to the hash of the removal's last record.
+   */
   private explained(fromId: number, toId: number, prevHash: string): boolean {
     if (toId < fromId) return false;
-    const ending = this.removals.filter((r) => r.toId === toId && r.continueFrom === prevHash);
-    return ending.length > 0 && this.covered(fromId, toId);
+    return this.removals.some((r) => r.continueFrom === prevHash && r.toId >= fromId && r.toId <= toId && this.covered(fromId, r.toId));
   }
 
   /** Whether the union of recorded removals covers every id from `fromId` to `toId`. */

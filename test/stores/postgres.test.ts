@@ -93,7 +93,7 @@ describe.skipIf(!available)("PostgresStore", () => {
       const stores = Array.from({ length: 6 }, () => new PostgresStore({ connectionString: PG_URL, schema }));
       await Promise.all(stores.map((s) => s.open()));
       const versions = await sql(`SELECT version FROM "${schema}".leh_schema_version`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
       const feed = await sql(`SELECT id, head FROM "${schema}".leh_feed`);
       expect(feed.rows).toEqual([{ id: 1, head: "0" }]);
       await Promise.all(stores.map((s) => s.open())); // idempotent

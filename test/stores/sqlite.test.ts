@@ -135,8 +135,8 @@ describe("schema versions", () => {
     expect((await hub.readEvents({})).offset).toBe(1);
     await hub.close();
     const db = new Database(path);
-    expect(db.prepare("SELECT version FROM hub_schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }]);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(db.prepare("SELECT version FROM hub_schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(SCHEMA_VERSION).toBe(3);
     db.close();
   });
 

@@ -4,9 +4,12 @@
  * @module
  */
 import { ClosedError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { isVisible, logFilterPredicate, toLogRecord, toStoredEvent } from "../../store-kit/index.js";
+import { ChainLinker, GENESIS_HASH, type ChainedRecord } from "../../integrity/chain.js";
+import { type ChainHead, emptyHead, planRemovals, removalFields, type RemovalNote } from "../../integrity/removal.js";
+import { systemClock } from "../../time.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -14,6 +17,20 @@ export interface MemoryStoreOptions {
   maxLogs?: number;
   /** Keep at most this many events; the oldest go first. @default 10000 */
   maxEvents?: number;
+  /**
+   * Chain every log record (the tamper-evident log, `log-event-hub/integrity`): each record
+   * carries a hash over its fields and its predecessor's hash, and prunes and clears are
+   * recorded as removal records. Records the `maxLogs` cap drops on append move the chain's
+   * anchor instead (no removal record: it is the store's capacity, not an operation).
+   * @default false
+   */
+  chain?: boolean;
+}
+
+/** A chained record's links, kept beside the record (the record object itself stays a plain `LogRecord`). */
+interface Link {
+  hash: string;
+  prevHash: string;
 }
 
 /**
@@ -97,8 +114,15 @@ export class MemoryStore implements Store {
   private readonly maxLogs: number;
   private readonly maxEvents: number;
   private closed = false;
+  /** The chain's state; `undefined` when the store does not chain. */
+  private head: ChainHead | undefined;
+  /** Each stored record's links (chained stores only). */
+  private readonly links = new WeakMap<LogRecord, Link>();
+  /** Removal records, ascending ids (chained stores only; never pruned). */
+  private readonly removals: ChainedRecord[] = [];
 
   constructor(options: MemoryStoreOptions = {}) {
+    if (options.chain === true) this.head = emptyHead(0);
     this.maxLogs = options.maxLogs ?? 100_000;
     this.maxEvents = options.maxEvents ?? 10_000;
     for (const [name, value] of [["maxLogs", this.maxLogs], ["maxEvents", this.maxEvents]] as const) {
@@ -113,10 +137,25 @@ export class MemoryStore implements Store {
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
     this.check();
     const out: LogRecord[] = [];
+    const linker = this.head === undefined ? undefined : new ChainLinker(this.head.hash);
     for (const r of records) {
       const record = toLogRecord(this.nextLogId++, r);
+      if (linker !== undefined) {
+        const { hash, prevHash } = linker.link(record);
+        this.links.set(record, { hash, prevHash });
+      }
       this.logs.push(record);
       out.push(record);
+    }
+    if (this.head !== undefined && linker !== undefined && out.length > 0) {
+      this.head = { ...this.head, id: out[out.length - 1]!.id, hash: linker.head };
+      // The cap drops the oldest records: the chain's anchor moves past them.
+      const excess = this.logs.length - this.maxLogs;
+      if (excess > 0) {
+        const lastDropped = this.logs.at(excess - 1);
+        const link = this.links.get(lastDropped);
+        if (link !== undefined) this.head = { ...this.head, anchorId: lastDropped.id, anchorHash: link.hash };
+      }
     }
     this.logs.keepNewest(this.maxLogs);
     return out;
@@ -154,10 +193,96 @@ export class MemoryStore implements Store {
     return n;
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     this.check();
     const matches = logFilterPredicate(filter);
-    return this.logs.retain((r) => !matches(r));
+    if (this.head === undefined) return this.logs.retain((r) => !matches(r));
+    return this.removeRecorded((r) => matches(r), "clear", context.by);
+  }
+
+  /** Removes the records `drop` selects and records each contiguous run as a chained removal. */
+  private removeRecorded(drop: (r: LogRecord) => boolean, reason: RemovalNote["reason"], by = "system"): number {
+    const removed: { id: number; hash: string }[] = [];
+    const n = this.logs.retain((r) => {
+      if (!drop(r)) return true;
+      const link = this.links.get(r);
+      if (link !== undefined) removed.push({ id: r.id, hash: link.hash });
+      return false;
+    });
+    this.recordRemovals(removed, reason, by);
+    return n;
+  }
+
+  private recordRemovals(removed: { id: number; hash: string }[], reason: RemovalNote["reason"], by: string): void {
+    const head = this.head;
+    if (head === undefined || removed.length === 0) return;
+    const removals = this.removals;
+    const notes = planRemovals(
+      removed,
+      {
+        before: (id) => {
+          const i = this.logs.upperBound(id - 1) - 1;
+          let best = i >= 0 ? this.logs.at(i).id : 0;
+          for (const r of removals) if (r.id < id && r.id > best) best = r.id;
+          return Math.max(best, head.anchorId);
+        },
+        after: (id) => {
+          const i = this.logs.upperBound(id);
+          let best = i < this.logs.length ? this.logs.at(i).id : undefined;
+          for (const r of removals) if (r.id > id && (best === undefined || r.id < best)) best = r.id;
+          return best;
+        },
+      },
+      reason,
+    );
+    const linker = new ChainLinker(head.hash);
+    const timeUs = systemClock.nowUs();
+    for (const note of notes) {
+      const record = linker.link(removalFields(this.nextLogId++, timeUs, by, note));
+      removals.push(record);
+      this.head = { ...head, id: record.id, hash: record.hash };
+    }
+  }
+
+  /**
+   * The chain's state (the tamper-evident log), or `undefined` when this store does not chain.
+   */
+  async chainHead(): Promise<ChainHead | undefined> {
+    this.check();
+    return this.head === undefined ? undefined : { ...this.head };
+  }
+
+  /**
+   * Chained records (log records and removal records) with ids above `afterId`, oldest first,
+   * at most `limit`: the verifier's stream. Empty when the store does not chain.
+   */
+  async readChain(afterId: number, limit: number): Promise<ChainedRecord[]> {
+    this.check();
+    const out: ChainedRecord[] = [];
+    if (this.head === undefined) return out;
+    const from = Math.max(afterId, this.head.anchorId);
+    let r = 0;
+    while (r < this.removals.length && this.removals[r]!.id <= from) r++;
+    for (let i = this.logs.upperBound(from); out.length < limit; ) {
+      const log = i < this.logs.length ? this.logs.at(i) : undefined;
+      const removal = this.removals[r];
+      if (log === undefined && removal === undefined) break;
+      if (log !== undefined && (removal === undefined || log.id < removal.id)) {
+        const link = this.links.get(log) ?? { hash: "", prevHash: GENESIS_HASH };
+        out.push({ id: log.id, timeUs: log.timeUs, level: log.level, category: log.category, user: log.user, message: log.message, ...link });
+        i++;
+      } else {
+        out.push({ ...removal! });
+        r++;
+      }
+    }
+    return out;
+  }
+
+  /** The removal records (chained stores only), oldest first. */
+  async readRemovals(): Promise<ChainedRecord[]> {
+    this.check();
+    return this.removals.map((r) => ({ ...r }));
   }
 
   async lastLogId(): Promise<number> {
@@ -203,10 +328,19 @@ export class MemoryStore implements Store {
     this.check();
     let logs = 0;
     let events = 0;
-    if (request.maxLogs !== undefined) logs += this.logs.keepNewest(request.maxLogs);
-    if (request.logsBeforeUs !== undefined) {
-      const cutoff = request.logsBeforeUs;
-      logs += this.logs.retain((r) => r.timeUs >= cutoff);
+    if (this.head !== undefined) {
+      const { maxLogs, logsBeforeUs } = request;
+      if (maxLogs !== undefined || logsBeforeUs !== undefined) {
+        const keepFrom = maxLogs === undefined ? 0 : Math.max(0, this.logs.length - maxLogs);
+        const firstKept = keepFrom < this.logs.length ? this.logs.at(keepFrom).id : Number.POSITIVE_INFINITY;
+        logs += this.removeRecorded((r) => r.id < firstKept || (logsBeforeUs !== undefined && r.timeUs < logsBeforeUs), "retention");
+      }
+    } else {
+      if (request.maxLogs !== undefined) logs += this.logs.keepNewest(request.maxLogs);
+      if (request.logsBeforeUs !== undefined) {
+        const cutoff = request.logsBeforeUs;
+        logs += this.logs.retain((r) => r.timeUs >= cutoff);
+      }
     }
     if (request.maxEvents !== undefined) events += this.events.keepNewest(request.maxEvents);
     if (request.eventsBeforeUs !== undefined) {

@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { logRecordFromColumns, sqlCount, storedEventFromColumns, toLogRecord, visibleUsers, type NumericColumn } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
@@ -29,6 +29,10 @@ import { type TextClauseOptions, whereClause } from "./filter.js";
 import { type PageContext, readLogPage } from "./pages.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
+import { insertChained, lockAndDraw, readChainPage, readHead, readRemovalRecords, recordRemovals } from "./chain.js";
+import type { ChainedRecord } from "../../integrity/chain.js";
+import type { ChainHead } from "../../integrity/removal.js";
+import { systemClock } from "../../time.js";
 
 export type {
   PgModuleLike,
@@ -128,6 +132,16 @@ export interface PostgresStoreOptions {
    * @default 10000
    */
   queryTimeoutMs?: number;
+  /**
+   * Start the tamper-evident log's hash chain (`docs/integrity.md`) when the schema has none:
+   * rows written before stay unchained (the anchor is recorded), every later record is chained,
+   * and prunes and clears are recorded as removal records. A store that opens a chained schema
+   * chains whatever this option says; start the chain before other writers open the schema
+   * (a writer opened earlier keeps writing unchained rows until it reopens). Chained appends
+   * serialise on the chain's head row, across every process.
+   * @default false
+   */
+  chain?: boolean;
 }
 
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -194,6 +208,7 @@ export class PostgresStore implements Store {
   private readonly clients = new Set<PgPoolClientLike>();
   private closed = false;
   private trigram = false;
+  private chained = false;
   private text: TextClauseOptions = {};
 
   /**
@@ -269,8 +284,9 @@ export class PostgresStore implements Store {
         this.pool = pool;
       }
     }
-    const result = await migrate(this.pool, this.names, { trigram: o.trigramIndex ?? true });
+    const result = await migrate(this.pool, this.names, { trigram: o.trigramIndex ?? true, chain: o.chain === true });
     this.trigram = result.trigram;
+    this.chained = result.chained;
     // ILIKE may narrow text candidates only where lower() folds ASCII like the text rule, per
     // character (not in Turkish locales, nor with ICU's context-dependent final sigma).
     const probe = await this.pool.query("SELECT lower('IΣ') = 'iσ' AS ok");
@@ -297,6 +313,8 @@ export class PostgresStore implements Store {
    */
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
     if (records.length === 0) return [];
+    await this.open();
+    if (this.chained) return this.appendChainedLogs(records);
     const t = this.names;
     const notify = this.options.notifyLogs ?? true;
     const { rows } = await this.run(
@@ -323,6 +341,84 @@ export class PostgresStore implements Store {
     // Identity values are drawn in row order, so sorted ids line up with the batch's order.
     const ids = (rows[0]?.ids as string[] | undefined) ?? [];
     return records.map((r, i) => toLogRecord(num(ids[i]), r));
+  }
+
+  /** The chained append: one transaction under the chain's head lock. */
+  private async appendChainedLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
+    const t = this.names;
+    const notify = this.options.notifyLogs ?? true;
+    return this.transaction("append log records", async (client) => {
+      // Two statements under the head row's lock: lock and draw the ids; insert, move the head
+      // and notify.
+      const locked = await lockAndDraw(client, t, records.length);
+      if (locked === undefined) throw new IncompatibleStoreError("The PostgreSQL chain's rows are missing: the schema was altered outside this library");
+      return insertChained(client, t, locked.head, locked.ids, records, notify ? { channel: this.channel, origin: this.origin } : undefined);
+    });
+  }
+
+  /** Runs `fn` in one transaction on one pooled client; maps every failure to a `HubError`. */
+  private async transaction<T>(action: string, fn: (client: PgPoolClientLike) => Promise<T>): Promise<T> {
+    if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+    await this.open();
+    let client: PgPoolClientLike;
+    try {
+      client = await (this.pool as PgPoolLike).connect();
+    } catch (error) {
+      throw toHubError(error, action, this.ownsPool ? this.queryTimeoutMs : 0);
+    }
+    let broken: Error | boolean = false;
+    try {
+      await client.query("BEGIN");
+      try {
+        const result = await fn(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      }
+    } catch (error) {
+      if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+      throw toHubError(error, action, this.ownsPool ? this.queryTimeoutMs : 0);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Deletes under the chain's head lock and records each contiguous run removed as a removal
+   * record, in one transaction (a chained store's prune is not split into batches).
+   */
+  private async deleteRecorded(action: string, where: string, params: unknown[], reason: "retention" | "clear", by?: string): Promise<number> {
+    const t = this.names;
+    return this.transaction(action, async (client) => {
+      const head = await readHead(client, t, true);
+      if (head === undefined) throw new IncompatibleStoreError("The PostgreSQL chain's anchor row is missing: the schema was altered outside this library");
+      const { rows } = await client.query(`DELETE FROM ${t.logs} ${where} RETURNING id, hash`, params);
+      await recordRemovals(client, t, head, rows, reason, systemClock.nowUs(), by);
+      return rows.length;
+    });
+  }
+
+  /** The chain's state (the tamper-evident log), or `undefined` when the log does not chain. */
+  async chainHead(): Promise<ChainHead | undefined> {
+    await this.open();
+    return this.transaction("read the chain head", (client) => readHead(client, this.names));
+  }
+
+  /** Chained records (log and removal records) above `afterId`, oldest first, at most `limit`. */
+  async readChain(afterId: number, limit: number): Promise<ChainedRecord[]> {
+    return this.transaction("read the chain", async (client) => {
+      const head = await readHead(client, this.names);
+      return head === undefined ? [] : readChainPage(client, this.names, head, afterId, limit);
+    });
+  }
+
+  /** Every removal record, oldest first. */
+  async readRemovals(): Promise<ChainedRecord[]> {
+    return this.transaction("read the removal records", (client) => readRemovalRecords(client, this.names));
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
@@ -354,8 +450,10 @@ export class PostgresStore implements Store {
     return num(rows[0]?.n ?? 0);
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     const where = whereClause(filter, this.text);
+    await this.open();
+    if (this.chained) return this.deleteRecorded("clear log records", where.sql, where.params, "clear", context.by);
     const result = await this.run("clear log records", `DELETE FROM ${this.names.logs} ${where.sql}`, where.params);
     return result.rowCount ?? 0;
   }
@@ -439,10 +537,16 @@ export class PostgresStore implements Store {
         `SELECT id FROM ${t.logs} ORDER BY id DESC OFFSET $1 LIMIT 1`,
         [request.maxLogs],
       );
-      if (rows[0]) logs += await this.deleteInBatches("apply log retention", t.logs, "id", "id <= $1", [rows[0].id]);
+      if (rows[0]) {
+        logs += this.chained
+          ? await this.deleteRecorded("apply log retention", "WHERE id <= $1", [rows[0].id], "retention")
+          : await this.deleteInBatches("apply log retention", t.logs, "id", "id <= $1", [rows[0].id]);
+      }
     }
     if (request.logsBeforeUs !== undefined) {
-      logs += await this.deleteInBatches("apply log retention", t.logs, "id", "time_us < $1", [request.logsBeforeUs]);
+      logs += this.chained
+        ? await this.deleteRecorded("apply log retention", "WHERE time_us < $1", [request.logsBeforeUs], "retention")
+        : await this.deleteInBatches("apply log retention", t.logs, "id", "time_us < $1", [request.logsBeforeUs]);
     }
     if (request.maxEvents !== undefined) {
       // Indexes are contiguous (commit-ordered, no gaps), so the cut is arithmetic.

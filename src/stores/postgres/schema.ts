@@ -38,6 +38,10 @@ export interface TableNames {
   events: string;
   /** `feed`: one row holding the newest event index (the commit-ordered counter). */
   feed: string;
+  /** `chain`: the tamper-evident log's anchor and head rows (`docs/integrity.md`). */
+  chain: string;
+  /** `removals`: the chained removal records. */
+  removals: string;
   /** Bare (unqualified, unquoted) names for indexes. */
   bare: { logs: string; events: string };
   /** The NOTIFY channel (database-wide, so it is derived from schema and prefix). */
@@ -53,13 +57,15 @@ export function tableNames(schema: string, prefix: string): TableNames {
     logs: q("logs"),
     events: q("events"),
     feed: q("feed"),
+    chain: q("chain"),
+    removals: q("removals"),
     bare: { logs: prefix + "logs", events: prefix + "events" },
     channel: `leh_${(hash32(`${schema}.${prefix}`) >>> 0).toString(16).padStart(8, "0")}`,
   };
 }
 
 /** The newest schema version this code knows. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Statements of each migration, by version. */
 function migrations(t: TableNames): Record<number, string[]> {
@@ -91,6 +97,22 @@ function migrations(t: TableNames): Record<number, string[]> {
          payload text NOT NULL
        )`,
     ],
+    // The tamper-evident log: each record's hash and its predecessor's (existing rows stay
+    // unchained), the chain's anchor and head, the removal records.
+    2: [
+      `ALTER TABLE ${t.logs} ADD COLUMN hash text, ADD COLUMN prev_hash text`,
+      `CREATE TABLE ${t.chain} (key text PRIMARY KEY, id bigint NOT NULL, hash text NOT NULL)`,
+      `CREATE TABLE ${t.removals} (
+         id bigint PRIMARY KEY,
+         time_us bigint NOT NULL,
+         level text NOT NULL,
+         category text NOT NULL,
+         user_name text NOT NULL,
+         message text NOT NULL,
+         hash text NOT NULL,
+         prev_hash text NOT NULL
+       )`,
+    ],
   };
 }
 
@@ -100,13 +122,15 @@ export interface MigrationResult {
   from: number;
   /** Whether the trigram index on `message` exists. */
   trigram: boolean;
+  /** Whether the log chains (the `anchor` row exists). */
+  chained: boolean;
 }
 
 /**
  * Creates or migrates the schema in one transaction under `pg_advisory_xact_lock`, keyed by the
  * schema name: concurrent openers wait, then see the finished schema.
  */
-export async function migrate(pool: PgPoolLike, t: TableNames, options: { trigram: boolean }): Promise<MigrationResult> {
+export async function migrate(pool: PgPoolLike, t: TableNames, options: { trigram: boolean; chain?: boolean }): Promise<MigrationResult> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -133,6 +157,17 @@ export async function migrate(pool: PgPoolLike, t: TableNames, options: { trigra
         for (const statement of all[v] ?? []) await client.query(statement);
         await client.query(`INSERT INTO ${t.version} (version) VALUES ($1)`, [v]);
       }
+      if (options.chain === true) {
+        // The chain starts after every id assigned so far (the anchor); idempotent.
+        await client.query(
+          `INSERT INTO ${t.chain} (key, id, hash)
+           SELECT k, coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0), $2
+           FROM unnest(ARRAY['anchor', 'head']) AS k
+           ON CONFLICT (key) DO NOTHING`,
+          [t.logs, "0".repeat(64)],
+        );
+      }
+      const chained = await client.query(`SELECT 1 FROM ${t.chain} WHERE key = 'anchor'`);
       // The trigram index is built only with a fresh table: building it later would block writers.
       if (from === 0 && options.trigram) await tryTrigramIndex(client, t);
       const trigram = await client.query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2", [
@@ -140,7 +175,7 @@ export async function migrate(pool: PgPoolLike, t: TableNames, options: { trigra
         `${t.bare.logs}_message_trgm`,
       ]);
       await client.query("COMMIT");
-      return { from, trigram: (trigram.rowCount ?? 0) > 0 };
+      return { from, trigram: (trigram.rowCount ?? 0) > 0, chained: (chained.rowCount ?? 0) > 0 };
     } catch (error) {
       await client.query("ROLLBACK").catch((rollbackError: Error) => {
         broken = rollbackError;

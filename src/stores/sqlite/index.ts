@@ -16,7 +16,7 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
-import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
+import type { PruneRequest, PruneResult, Store, StoreClearContext, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { reasonOf } from "../../reason.js";
 import { systemClock } from "../../time.js";
 import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
@@ -31,6 +31,9 @@ import {
   type SqliteStatementLike,
 } from "./driver.js";
 import { dropStatistics, inspectDatabase, migrate, SCHEMA_VERSION } from "./schema.js";
+import { appendChained, readChainPage, readHead, readRemovalRecords, recordRemovals, startChain } from "./chain.js";
+import type { ChainedRecord } from "../../integrity/chain.js";
+import type { ChainHead } from "../../integrity/removal.js";
 import {
   countShape,
   deleteShape,
@@ -105,6 +108,14 @@ export interface SqliteStoreOptions {
    * budget. @default 10000
    */
   queryTimeoutMs?: number;
+  /**
+   * Start the tamper-evident log's hash chain (`docs/integrity.md`) when the file has none:
+   * records written before stay unchained (the chain's anchor is recorded), every later one is
+   * chained, and prunes and clears are recorded as removal records. Once a file chains, every
+   * store that opens it chains, whatever this option says (so all writers keep one chain).
+   * @default false
+   */
+  chain?: boolean;
   /**
    * Run the reads whose cost depends on the data (filtered pages, counts, offsets over
    * 10,000) on a second connection in a worker thread, so that no read holds the event loop.
@@ -331,6 +342,7 @@ export class SqliteStore implements Store {
         const state = inspectDatabase(db as SqliteDatabaseLike);
         const version = state.kind === "empty" ? 0 : state.version;
         if (version < SCHEMA_VERSION) migrate(db as SqliteDatabaseLike, version, systemClock.nowUs());
+        if (this.options.chain === true) startChain((sql) => (db as SqliteDatabaseLike).prepare(sql));
         dropStatistics(db as SqliteDatabaseLike);
       });
       upgrade.immediate();
@@ -360,20 +372,64 @@ export class SqliteStore implements Store {
           const last = this.stmt("SELECT time_us FROM log_records ORDER BY id DESC LIMIT 1").get() as { time_us: number } | undefined;
           let previous = last?.time_us ?? Number.NEGATIVE_INFINITY;
           let backwards = false;
-          const insert = this.stmt("INSERT INTO log_records (time_us, level, category, user, message) VALUES (?, ?, ?, ?, ?)");
-          const out: LogRecord[] = [];
           for (const r of records) {
             if (r.timeUs < previous) backwards = true;
             previous = r.timeUs;
-            const id = Number(insert.run(r.timeUs, r.level, r.category, r.user, r.message).lastInsertRowid);
-            out.push(toLogRecord(id, r));
           }
+          const head = readHead(this.prepare);
+          const out = head !== undefined ? appendChained(this.prepare, head, records) : this.appendPlain(records);
           // Time ranges become id ranges only while time never goes back in id order.
           if (backwards) this.stmt("UPDATE hub_meta SET value = 0 WHERE key = 'logs_time_ordered'").run();
           return out;
         })
         .immediate(),
     );
+  }
+
+  /** Inserts records with ids from AUTOINCREMENT (a store whose file does not chain). */
+  private appendPlain(records: readonly NewLogRecord[]): LogRecord[] {
+    const insert = this.stmt("INSERT INTO log_records (time_us, level, category, user, message) VALUES (?, ?, ?, ?, ?)");
+    return records.map((r) => toLogRecord(Number(insert.run(r.timeUs, r.level, r.category, r.user, r.message).lastInsertRowid), r));
+  }
+
+  /** The statement cache as a function, for the chain's write path (`chain.ts`). */
+  private readonly prepare = (sql: string): SqliteStatementLike => this.stmt(sql);
+
+  /** The chain's state (the tamper-evident log), or `undefined` when the file does not chain. */
+  async chainHead(): Promise<ChainHead | undefined> {
+    await this.ready();
+    return this.use(() => readHead(this.prepare));
+  }
+
+  /** Chained records (log and removal records) above `afterId`, oldest first, at most `limit`. */
+  async readChain(afterId: number, limit: number): Promise<ChainedRecord[]> {
+    await this.ready();
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const head = readHead(this.prepare);
+          return head === undefined ? [] : readChainPage(this.prepare, head, afterId, limit);
+        })
+        .deferred(),
+    );
+  }
+
+  /** Every removal record, oldest first (empty when the file does not chain). */
+  async readRemovals(): Promise<ChainedRecord[]> {
+    await this.ready();
+    return this.use(() => readRemovalRecords(this.prepare));
+  }
+
+  /**
+   * Runs a delete; when the file chains, the delete returns the removed ids and hashes and each
+   * contiguous run is recorded as a removal record in the same transaction.
+   */
+  private deleteRecorded(sql: string, params: unknown[], reason: "retention" | "clear", by?: string): number {
+    const head = readHead(this.prepare);
+    if (head === undefined) return this.stmt(sql).run(...params).changes;
+    const returned = this.stmt(`${sql} RETURNING id, hash`).all(...params) as { id: number; hash: string | null }[];
+    recordRemovals(this.prepare, head, returned, reason, systemClock.nowUs(), by);
+    return returned.length;
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
@@ -493,7 +549,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  async clearLogs(filter: StoreLogFilter): Promise<number> {
+  async clearLogs(filter: StoreLogFilter, context: StoreClearContext = {}): Promise<number> {
     await this.ready();
     return this.use((db) =>
       db
@@ -502,7 +558,7 @@ export class SqliteStore implements Store {
           const ctx = this.timeBounds(filter, range);
           if (ctx === undefined) return 0;
           const shape = deleteShape(filter, range, ctx);
-          const removed = this.stmt(shape.sql).run(...shape.params).changes;
+          const removed = this.deleteRecorded(shape.sql, shape.params, "clear", context.by);
           this.resetTimeOrderWhenEmpty();
           return removed;
         })
@@ -570,12 +626,14 @@ export class SqliteStore implements Store {
           let logs = 0;
           let events = 0;
           if (request.maxLogs !== undefined) {
-            logs += this.stmt(
+            logs += this.deleteRecorded(
               "DELETE FROM log_records WHERE id <= (SELECT id FROM log_records ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            ).run(request.maxLogs).changes;
+              [request.maxLogs],
+              "retention",
+            );
           }
           if (request.logsBeforeUs !== undefined) {
-            logs += this.stmt("DELETE FROM log_records WHERE time_us < ?").run(request.logsBeforeUs).changes;
+            logs += this.deleteRecorded("DELETE FROM log_records WHERE time_us < ?", [request.logsBeforeUs], "retention");
           }
           if (request.maxEvents !== undefined) {
             events += this.stmt("DELETE FROM events WHERE idx <= (SELECT idx FROM events ORDER BY idx DESC LIMIT 1 OFFSET ?)").run(

@@ -14,7 +14,7 @@ import type { SqliteDatabaseLike } from "./driver.js";
 export const APPLICATION_ID = 0x4c454842;
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** One step of the schema history: the SQL that moves version `version - 1` to `version`. */
 interface Migration {
@@ -70,6 +70,26 @@ const MIGRATIONS: readonly Migration[] = [
         SELECT 'logs_time_ordered', NOT EXISTS (
           SELECT 1 FROM (SELECT time_us < lag(time_us) OVER (ORDER BY id) AS back FROM log_records) WHERE back
         );`,
+  },
+  {
+    // The tamper-evident log (docs/integrity.md): each record's hash and its predecessor's,
+    // the chain's anchor and head, and the removal records. Existing rows stay unchained; a
+    // store with `chain: true` starts the chain after them (the anchor).
+    version: 3,
+    up: `
+      ALTER TABLE log_records ADD COLUMN hash TEXT;
+      ALTER TABLE log_records ADD COLUMN prev_hash TEXT;
+      CREATE TABLE log_chain (key TEXT PRIMARY KEY, id INTEGER NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE log_removals (
+        id INTEGER PRIMARY KEY,
+        time_us INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        category TEXT NOT NULL,
+        user TEXT NOT NULL,
+        message TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL
+      );`,
   },
 ];
 
