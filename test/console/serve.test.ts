@@ -52,7 +52,11 @@ describe("the built console", () => {
 });
 
 describe("createConsoleHandler", () => {
-  const handle = createConsoleHandler({ root });
+  // Made once the console is built into `root` (beforeAll above), not while tests are collected.
+  let handle: ReturnType<typeof createConsoleHandler>;
+  beforeAll(() => {
+    handle = createConsoleHandler({ root });
+  });
   const get = (path: string, headers: Record<string, string> = {}, fullPath?: string) =>
     handle({ method: "GET", path, headers, ...(fullPath !== undefined && { fullPath }) }) as ConsoleResponse;
 
