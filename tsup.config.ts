@@ -9,6 +9,9 @@ const entry = {
   testing: "src/testing/index.ts",
   console: "src/console/index.ts",
   conformance: "src/conformance/index.ts",
+  "store-kit": "src/store-kit/index.ts",
+  // The SQLite store's reader thread, loaded by file name next to the entry points (not an export).
+  "sqlite-reader": "src/stores/sqlite/reader-worker.ts",
 };
 
 // Drivers stay external (optional peers); p-timeout is ESM-only, so the CommonJS build bundles
@@ -37,5 +40,7 @@ export default defineConfig([
     // import.meta.url for the console's asset folder (src/console/index.ts).
     shims: true,
     splitting: false,
+    // `import.meta.url` from `__filename` (the SQLite reader finds its worker file by it).
+    shims: true,
   },
 ]);

@@ -15,6 +15,7 @@ export default defineConfig({
       // The tests import the suite as a store author would; it resolves to the source, so
       // `npm test` needs no build and Stryker's mutants reach it (the package test runs the built one).
       { find: /^log-event-hub\/conformance$/, replacement: src("conformance/index.ts") },
+      { find: /^log-event-hub\/store-kit$/, replacement: src("store-kit/index.ts") },
       { find: /^log-event-hub\/openapi\.json$/, replacement: fileURLToPath(new URL("./openapi.json", import.meta.url)) },
       { find: /^log-event-hub$/, replacement: src("index.ts") },
     ],

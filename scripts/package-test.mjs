@@ -37,7 +37,7 @@ try {
   run(bin("publint"), ["run", tarball, "--strict"], root);
   run(bin("attw"), [tarball, "--profile", "node16"], root);
 
-  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console", "log-event-hub/conformance"];
+  const entries = ["log-event-hub", "log-event-hub/sqlite", "log-event-hub/postgres", "log-event-hub/docker", "log-event-hub/testing", "log-event-hub/lxd", "log-event-hub/console", "log-event-hub/conformance", "log-event-hub/store-kit"];
 
   // Phase A: no drivers installed. Every entry point imports; the core loads no native module;
   // a driver-backed store reports the missing package by name.
@@ -80,6 +80,7 @@ if (!perr || perr.code !== "MISSING_DEPENDENCY" || !/\\bpg\\b/.test(perr.message
 const werr = await m4.loadWebSocket().then(() => null, (e) => e);
 if (!werr || werr.code !== "MISSING_DEPENDENCY" || !/npm install ws/.test(werr.message)) throw new Error("expected MISSING_DEPENDENCY for ws, got " + werr);
 if (typeof core.CompositeRuntime !== "function") throw new Error("CompositeRuntime missing from the root");
+if (m7.textMatcher("k")("\\u212A") || !m7.textMatcher("k")("K") || m7.likePattern("5%") !== "%5\\\\%%") throw new Error("log-event-hub/store-kit: the text rule is wrong");
 // The web console's prebuilt files ship in the package (dist/console) and are found from the entry point.
 if (m5.consoleAssets().map((a) => a.path).join() !== "index.html,console.js,console.css") throw new Error("console assets missing");
 // The published conformance suite, run without a test runner on the packaged memory store.
@@ -95,7 +96,8 @@ const core = require("log-event-hub");
 ${entries.slice(1).map((e, i) => `const m${i} = require("${e}");`).join("\n")}
 if (typeof core.LogEventHub !== "function" || "default" in core) throw new Error("named exports only");
 if (!/^3\\.1\\./.test(require("log-event-hub/openapi.json").openapi)) throw new Error("log-event-hub/openapi.json did not load");
-for (const m of [m0, m1, m2, m3, m4, m5, m6]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
+if (m7.toLogRecord(1, { timeUs: 1000000, level: "INFO", category: "system", user: "u", message: "m" }).ts !== 1) throw new Error("log-event-hub/store-kit: toLogRecord");
+for (const m of [m0, m1, m2, m3, m4, m5, m6, m7]) if (Object.keys(m).length === 0) throw new Error("empty entry point");
 if (!m5.consoleAssets({ apiBase: "/hub/" }).find((a) => a.path === "index.html").body.includes('content="/hub/"')) throw new Error("console assets (CJS) missing");
 const loaded = Object.keys(require.cache).filter((p) => /better-sqlite3|node_modules\\/pg\\/|node_modules\\/ws\\//.test(p));
 if (loaded.length) throw new Error("a driver was loaded: " + loaded.join(", "));
@@ -151,6 +153,9 @@ import { serveConsole, type ConsoleAsset } from "log-event-hub/console";
 const consoleFiles: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void = serveConsole({ prefix: "/hub" });
 const asset: ConsoleAsset | undefined = undefined;
 void consoleFiles; void asset;
+import { compileLogFilter, type LogCondition } from "log-event-hub/store-kit";
+const conditions: LogCondition[] = compileLogFilter({ text: "x" });
+void conditions;
 const lxd = new LxdRuntime();
 const composite = new CompositeRuntime({ lxc: lxd, docker: new SimulatedRuntime() });
 void bridgeLxdEvents; void composite;
@@ -196,12 +201,20 @@ async function main() {
   await (await roundTrip("memory", {})).close();
   const { SqliteStore } = await load("log-event-hub/sqlite");
   const dir = mkdtempSync(join(tmpdir(), "leh-pkg-sqlite-"));
+  // A filtered read and a count run on the reader thread, whose file sits next to the entry point.
+  const viaReader = async (label, store) => {
+    const hub = await roundTrip(label, { store });
+    if (!store.readerThread) throw new Error(label + ": no reader thread");
+    if ((await hub.countLogs({ text: "hello " + label })) !== 1) throw new Error(label + ": count on the reader thread failed");
+    if ((await hub.queryLogs({ text: "hello " + label }))[0]?.message !== "hello " + label) throw new Error(label + ": read on the reader thread failed");
+    await hub.close();
+  };
   const sqliteStore = new SqliteStore({ filename: join(dir, "hub.db") });
-  await (await roundTrip("sqlite", { store: sqliteStore })).close();
+  await viaReader("sqlite", sqliteStore);
   if (sqliteStore.driverName !== "better-sqlite3") throw new Error("sqlite: the default driver should be better-sqlite3 when installed");
   if (Number(process.versions.node.split(".")[0]) >= 24 || /^22\.(1[6-9]|[2-9]\d)/.test(process.versions.node)) {
     // The file better-sqlite3 wrote, reopened on node:sqlite.
-    await (await roundTrip("sqlite (node:sqlite)", { store: new SqliteStore({ filename: join(dir, "hub.db"), driver: "node:sqlite" }) })).close();
+    await viaReader("sqlite (node:sqlite)", new SqliteStore({ filename: join(dir, "hub.db"), driver: "node:sqlite" }));
   }
   const { PostgresStore } = await load("log-event-hub/postgres");
   const schema = "leh_pkg_${"${kind}"}_" + process.pid;

@@ -155,6 +155,45 @@ export class IncompatibleStoreError extends HubError {
   }
 }
 
+/**
+ * Codes of {@link BackgroundTaskError}: which of the hub's background tasks failed. Stable like
+ * {@link ErrorCodes}, but never sent over HTTP (no request is waiting for a background task).
+ */
+export const BackgroundErrorCodes = {
+  /** Applying retention on its interval (`retention.intervalMs`) failed; the next interval retries. */
+  RETENTION_FAILED: "RETENTION_FAILED",
+  /**
+   * Reading other processes' events from a shared store failed; the relay retries at its next
+   * poll, and listeners get the events they missed once the store answers again.
+   */
+  RELAY_FAILED: "RELAY_FAILED",
+} as const;
+
+/** A stable background failure code; see {@link BackgroundErrorCodes}. */
+export type BackgroundErrorCode = (typeof BackgroundErrorCodes)[keyof typeof BackgroundErrorCodes];
+
+/**
+ * A failure of work the hub does on its own, with no caller to reject: retention on its timer,
+ * the relay of other processes' events. Delivered to the hub's `error` listeners
+ * (`hub.on("error", (error) => ...)`); with no `error` listener, the hub reports the first
+ * failure of each kind once through `process.emitWarning` and drops the rest. The store's own
+ * error (usually a {@link HubError} such as `STORE_UNAVAILABLE`) is the `cause`.
+ */
+export class BackgroundTaskError extends Error {
+  /** Which task failed; see {@link BackgroundErrorCodes}. */
+  readonly code: BackgroundErrorCode;
+  /** The task, in words: `retention` or `relay`. */
+  readonly task: "retention" | "relay";
+
+  constructor(task: "retention" | "relay", cause: unknown) {
+    const why = cause instanceof Error ? `: ${cause.message}` : "";
+    super(`The hub's ${task === "retention" ? "retention" : "event relay"} failed${why}`, { cause });
+    this.name = "BackgroundTaskError";
+    this.task = task;
+    this.code = task === "retention" ? BackgroundErrorCodes.RETENTION_FAILED : BackgroundErrorCodes.RELAY_FAILED;
+  }
+}
+
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION: 400,
   NOT_FOUND: 404,

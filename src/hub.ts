@@ -1,30 +1,30 @@
 /**
  * `LogEventHub`: the activity log, the event feed and wait-for-state, over an injected store
- * and container runtime.
+ * and container runtime. A façade: each concern lives in its own module under `src/hub/`
+ * (lifecycle, validation, retention, event pages, the iterator, the cross-process relay).
  *
  * @module
  */
 import { EventEmitter } from "eventemitter3";
 import { Batcher } from "./batcher.js";
-import { BoundedCache } from "./cache.js";
 import { exportCsv as exportCsvFromStore, type CsvExportOptions } from "./csv/export.js";
 import { resolveTimeZone } from "./csv/timezone.js";
-import {
-  ClosedError,
-  CursorExpiredError,
-  RuntimeUnavailableError,
-  ValidationError,
-} from "./errors.js";
-import { pageCursor } from "./events/cursor.js";
+import { ClosedError, RuntimeUnavailableError } from "./errors.js";
 import { FeedSignal } from "./events/feed-signal.js";
+import { BackgroundReporter } from "./hub/background.js";
+import { HubEventCache } from "./hub/hub-events.js";
+import { iterateEvents } from "./hub/iterator.js";
+import { Lifecycle } from "./hub/lifecycle.js";
+import type { EventIteratorOptions, ExportFilter, HubEventMap, HubOptions } from "./hub/options.js";
+import { EventPages } from "./hub/pages.js";
+import { EventRelay } from "./hub/relay.js";
+import { Retention } from "./hub/retention.js";
+import { InputRules } from "./hub/validation.js";
 import { resolveLimits, type HubLimits } from "./limits.js";
-import { checkCharacters } from "./logs/text.js";
 import {
   checkInteger,
   knownCategories,
-  normalizeCategory,
   normalizeFilter,
-  normalizeLevel,
   parseEventQuery,
   parseLogQuery,
   parseExportQuery,
@@ -35,12 +35,11 @@ import {
   type QueryParams,
 } from "./query.js";
 import type { ContainerRuntime } from "./runtime.js";
-import type { PruneResult, Store, StoreEventWindow } from "./store.js";
+import type { PruneResult, Store } from "./store.js";
 import { MemoryStore } from "./stores/memory/index.js";
-import { systemClock, toMicros, toSeconds } from "./time.js";
+import { systemClock } from "./time.js";
 import {
   BUILTIN_EVENT_CATEGORIES,
-  type Clock,
   type ContainerInfo,
   type EventInput,
   type EventPage,
@@ -59,99 +58,16 @@ import {
 } from "./types.js";
 import { StateWaiter } from "./wait/state-waiter.js";
 
-/** Retention: how much the hub keeps. Applied at open and then every `intervalMs`. */
-export interface RetentionOptions {
-  /** Keep at most this many log records (the newest). */
-  maxLogs?: number;
-  /** Keep at most this many events (the newest). */
-  maxEvents?: number;
-  /** Drop log records older than this many milliseconds. */
-  maxLogAgeMs?: number;
-  /** Drop events older than this many milliseconds. */
-  maxEventAgeMs?: number;
-  /** How often to apply retention, milliseconds. @default 60000 */
-  intervalMs?: number;
-}
-
-/** Options of {@link LogEventHub}. Every field is optional. */
-export interface HubOptions<C extends string = never, E extends object = {}> {
-  /** Where logs and events live. @default a new `MemoryStore` */
-  store?: Store;
-  /** How container state is read (for `waitForState`). */
-  runtime?: ContainerRuntime;
-  /** Extra log categories, beside the built-in `container`, `image`, `import`, `export`, `backup`, `system`. */
-  categories?: readonly C[];
-  /** Extra event categories, beside the built-in `image`, `container`, `export`, `import`. */
-  eventCategories?: readonly (keyof E & string)[];
-  /** IANA time zone of the CSV export's `Date` column. @default "UTC" */
-  timeZone?: string;
-  /** Input bounds; see {@link HubLimits}. */
-  limits?: Partial<HubLimits>;
-  /** Source of time for new records. @default the system clock */
-  clock?: Clock;
-  /** Retention limits applied to any store. */
-  retention?: RetentionOptions;
-  /**
-   * What a cursor older than retention gets: `report` answers with a `lost` count;
-   * `error` throws `CursorExpiredError` (HTTP 410). @default "report"
-   */
-  expiredCursor?: "report" | "error";
-  /**
-   * With a store shared by several processes: how often to look for other processes' events
-   * while someone waits, milliseconds. @default 250, or 2000 when the store sends notifications
-   */
-  pollIntervalMs?: number;
-  /** How often `waitForState` polls a runtime that has no change feed, milliseconds. @default 1000 */
-  statePollIntervalMs?: number;
-  /**
-   * While a container has pending `waitForState` calls, look at it this often even when the
-   * runtime's change feed tells nothing, milliseconds (one inspect per interval per waited
-   * container, however many waits; idle containers are never looked at). `0` turns it off.
-   * @default the runtime's `lookIntervalMs` (100 for `DockerRuntime`), else 0
-   */
-  stateLookIntervalMs?: number;
-  /**
-   * How long a `waitForState` whose timeout ran out waits for the inspect that confirms the
-   * current state before it rejects `RuntimeUnavailableError`, milliseconds. @default 2000
-   */
-  stateConfirmTimeoutMs?: number;
-  /** Whether `close()` also closes the store. @default true */
-  closeStore?: boolean;
-  /** Whether `close()` also closes the runtime (if it has `close`). @default true */
-  closeRuntime?: boolean;
-}
-
-/** Listener signatures of {@link LogEventHub.on}. */
-export interface HubEventMap<C extends string, E extends object> {
-  /** A record was appended by this hub. */
-  log: (record: LogRecord<LogCategory<C>>) => void;
-  /** An event was published (by this hub, or, with a shared store, by another process). */
-  event: (event: HubEvent<EventPayloads<E>>) => void;
-}
-
-/** Options of {@link LogEventHub.events}. */
-export interface EventIteratorOptions {
-  /** Resume after this index. @default the current head (only new events) */
-  after?: number;
-  /** The reader; sees its own events and `all`. */
-  user?: string;
-  /** Ends the iteration (cleanly: the loop simply finishes). */
-  signal?: AbortSignal;
-  /** Events fetched per read. @default 100 */
-  batchSize?: number;
-}
-
-/** A log filter with an optional row limit, for {@link LogEventHub.exportCsv}. */
-export type ExportFilter<C extends string = string> = LogFilter<C> & {
-  /** Export at most this many records (the oldest matches first). */
-  limit?: number;
-};
-
-const USER_FORBIDDEN = ":";
+export type { EventIteratorOptions, ExportFilter, HubEventMap, HubOptions, RetentionOptions } from "./hub/options.js";
 
 /**
  * The hub. One per process (or more, each with its own store). Everything is async and
  * validated; bad input rejects with a {@link ValidationError}, never a crash or a half-written record.
+ *
+ * A failed `open()` (the database down at boot) is not cached: the next call tries again.
+ * Failures of background work (retention on its timer, the relay of other processes' events)
+ * reach the `error` event as a {@link BackgroundTaskError}; with no `error` listener the first
+ * failure of each kind is reported once with `process.emitWarning`.
  *
  * @typeParam C - extra log categories the host registers.
  * @typeParam E - extra event categories with their payload types (`{ backup: { job: string } }`).
@@ -173,47 +89,70 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   /** The CSV export's default time zone. */
   readonly timeZone: string;
 
-  private readonly emitter = new EventEmitter();
-  private readonly clock: Clock;
+  private readonly emitter = new EventEmitter<HubEventMap<C, E>>();
   /** Built-in plus registered log categories. */
   private readonly logCategories: string[];
   /** The registered log categories only. */
   private readonly extraLogCategories: readonly string[];
-  private readonly eventCategoryList: string[];
   private readonly options: HubOptions<C, E>;
+  private readonly rules: InputRules;
   private readonly feed = new FeedSignal();
+  private readonly eventCache = new HubEventCache();
   private readonly logBatcher: Batcher<NewLogRecord, LogRecord>;
   private readonly eventBatcher: Batcher<NewEvent, StoredEvent>;
   private readonly waiter: StateWaiter | undefined;
-  private opening: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
-  private retentionTimer: ReturnType<typeof setInterval> | undefined;
-  // Relay of other processes' events (shared stores only).
-  private relayDemand = 0;
-  /** Resolves once the hub is open and the relay has its starting cursor (set by the first demand). */
-  private relayStart: Promise<void> | undefined;
-  private relayCursor = 0;
-  private relayTimer: ReturnType<typeof setTimeout> | undefined;
-  private relayRunning: Promise<void> | undefined;
-  private relayAgain = false;
-  private unwatchStore: (() => void) | undefined;
+  private readonly lifecycle: Lifecycle;
+  private readonly background: BackgroundReporter;
+  private readonly retention: Retention;
+  private readonly relay: EventRelay;
+  private readonly pages: EventPages;
   private readonly iteratorAborts = new Set<AbortController>();
-  // Readers poll the same newest events again and again: parse each once (bounded).
-  private readonly eventCache = new BoundedCache<number, HubEvent>(EVENT_CACHE_SIZE);
 
   constructor(options: HubOptions<C, E> = {}) {
     this.options = options;
     this.store = options.store ?? new MemoryStore();
     this.runtime = options.runtime;
     this.limits = resolveLimits(options.limits);
-    this.clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
     this.timeZone = options.timeZone ?? "UTC";
     resolveTimeZone(this.timeZone); // a bad zone fails here, not at the first export
     this.extraLogCategories = (options.categories ?? []) as readonly string[];
     this.logCategories = knownCategories(this.extraLogCategories);
-    this.eventCategoryList = [...BUILTIN_EVENT_CATEGORIES, ...((options.eventCategories ?? []) as readonly string[])];
+    const eventCategories = [...BUILTIN_EVENT_CATEGORIES, ...((options.eventCategories ?? []) as readonly string[])];
+    this.rules = new InputRules(this.limits, clock, this.logCategories, eventCategories);
     this.logBatcher = new Batcher((records) => this.store.appendLogs(records));
     this.eventBatcher = new Batcher((events) => this.store.appendEvents(events));
+    this.background = new BackgroundReporter(this.emitter);
+    // Failures while closing are the closing's business, not a background failure.
+    this.retention = new Retention(this.store, clock, options.retention, (error) => {
+      if (!this.lifecycle.closed) this.background.report("retention", error);
+    });
+    this.lifecycle = new Lifecycle(async () => {
+      await this.store.open();
+      const window = await this.store.readEvents({ limit: 1 });
+      this.feed.advance(window.head);
+      if (this.retention.configured) {
+        await this.retention.apply();
+        this.retention.start();
+      }
+    });
+    this.relay = new EventRelay({
+      store: this.store,
+      feed: this.feed,
+      open: () => this.open(),
+      emit: (stored) => this.emitEvent(this.eventCache.get(stored) as HubEvent<EventPayloads<E>>),
+      onFailure: (error) => {
+        if (!this.lifecycle.closed) this.background.report("relay", error);
+      },
+      ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
+    });
+    this.pages = new EventPages({
+      store: this.store,
+      feed: this.feed,
+      events: this.eventCache,
+      onWait: (delta) => this.relay.addWaiter(delta),
+      ...(options.expiredCursor !== undefined && { expiredCursor: options.expiredCursor }),
+    });
     if (options.runtime) {
       this.waiter = new StateWaiter({
         runtime: options.runtime,
@@ -234,24 +173,12 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
 
   /**
    * Opens the store (schema, connections) and applies retention. Called implicitly by the
-   * first operation; call it yourself to fail fast at start-up.
+   * first operation; call it yourself to fail fast at start-up. A failed open is not kept: the
+   * next call (or the next operation) tries again, so a database that was down at boot is used
+   * once it is back.
    */
   open(): Promise<void> {
-    if (this.closing) return Promise.reject(new ClosedError());
-    this.opening ??= (async () => {
-      await this.store.open();
-      const window = await this.store.readEvents({ limit: 1 });
-      this.feed.advance(window.head);
-      const retention = this.options.retention;
-      if (retention && Object.keys(retention).some((k) => k !== "intervalMs")) {
-        await this.applyRetention();
-        this.retentionTimer = setInterval(() => {
-          this.applyRetention().catch((error) => this.emitter.emit("error", error));
-        }, retention.intervalMs ?? 60_000);
-        this.retentionTimer.unref();
-      }
-    })();
-    return this.opening;
+    return this.lifecycle.open();
   }
 
   /**
@@ -261,52 +188,48 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * Idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    return this.lifecycle.close(async () => {
       await Promise.allSettled([this.logBatcher.idle(), this.eventBatcher.idle()]);
       this.feed.close();
       for (const controller of this.iteratorAborts) controller.abort();
       this.waiter?.close();
-      if (this.retentionTimer) clearInterval(this.retentionTimer);
-      if (this.relayTimer) clearTimeout(this.relayTimer);
-      this.unwatchStore?.();
-      await this.relayRunning?.catch(() => undefined);
-      if (this.opening) await this.opening.catch(() => undefined);
+      this.retention.stop();
+      await this.relay.close();
+      await this.lifecycle.settled();
+      // An open that finished while closing may have started the timer.
+      this.retention.stop();
       this.emitter.removeAllListeners();
       if (this.options.closeStore !== false) await this.store.close();
       if (this.options.closeRuntime !== false) await this.runtime?.close?.();
-    })();
-    return this.closing;
+    });
   }
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
-    return this.closing !== undefined;
+    return this.lifecycle.closed;
   }
 
   // -------------------------------------------------------------------------------------------
-  // Listeners
+  // Listeners (eventemitter3's own, typed by {@link HubEventMap})
 
-  /** Adds a typed listener for `log` or `event`. */
+  /** Adds a typed listener for `log`, `event` or `error`. */
   on<K extends keyof HubEventMap<C, E>>(name: K, listener: HubEventMap<C, E>[K]): this {
-    this.emitter.on(name, listener as (...args: unknown[]) => void);
-    if (name === "event") this.addRelayDemand(1);
+    this.emitter.on(name, listener as never);
+    this.listenersChanged(name);
     return this;
   }
 
-  /** Adds a listener called once. */
+  /** Adds a listener called once; `off(name, listener)` removes it before it fires. */
   once<K extends keyof HubEventMap<C, E>>(name: K, listener: HubEventMap<C, E>[K]): this {
-    const wrapped = (...args: unknown[]) => {
-      this.off(name, wrapped as HubEventMap<C, E>[K]);
-      (listener as (...a: unknown[]) => void)(...args);
-    };
-    return this.on(name, wrapped as HubEventMap<C, E>[K]);
+    this.emitter.once(name, listener as never);
+    this.listenersChanged(name);
+    return this;
   }
 
   /** Removes a listener added with `on` or `once`. */
   off<K extends keyof HubEventMap<C, E>>(name: K, listener: HubEventMap<C, E>[K]): this {
-    const before = this.emitter.listenerCount(name);
-    this.emitter.off(name, listener as (...args: unknown[]) => void);
-    if (name === "event" && this.emitter.listenerCount(name) < before) this.addRelayDemand(-1);
+    this.emitter.off(name, listener as never);
+    this.listenersChanged(name);
     return this;
   }
 
@@ -326,10 +249,10 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * or a bad user name. Nothing is written then.
    */
   async log(input: LogInput<LogCategory<C>>): Promise<LogRecord<LogCategory<C>>> {
-    const record = this.validateLog(input);
+    const record = this.rules.log(input);
     await this.ready();
     const stored = await this.logBatcher.push(record);
-    this.emitter.emit("log", stored);
+    this.emitter.emit("log", ...([stored] as Parameters<HubEventMap<C, E>["log"]>));
     return stored as LogRecord<LogCategory<C>>;
   }
 
@@ -393,7 +316,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * @throws ValidationError for a bad filter, limit or time zone.
    */
   exportCsv(filter: ExportFilter<LogCategory<C>> = {}, options: CsvExportOptions = {}): AsyncIterable<string> {
-    if (this.closing) throw new ClosedError();
+    if (this.lifecycle.closed) throw new ClosedError();
     const storeFilter = normalizeFilter(filter, this.logCategories, this.limits);
     const exportOptions: CsvExportOptions = { timeZone: this.timeZone, ...options };
     if (filter.limit !== undefined) {
@@ -412,18 +335,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   /** Applies the configured retention now; resolves how many records and events were dropped. */
   async prune(): Promise<PruneResult> {
     await this.ready();
-    return this.applyRetention();
-  }
-
-  private applyRetention(): Promise<PruneResult> {
-    const r = this.options.retention ?? {};
-    const now = this.clock.nowUs();
-    return this.store.prune({
-      ...(r.maxLogs !== undefined && { maxLogs: r.maxLogs }),
-      ...(r.maxEvents !== undefined && { maxEvents: r.maxEvents }),
-      ...(r.maxLogAgeMs !== undefined && { logsBeforeUs: now - r.maxLogAgeMs * 1000 }),
-      ...(r.maxEventAgeMs !== undefined && { eventsBeforeUs: now - r.maxEventAgeMs * 1000 }),
-    });
+    return this.retention.apply();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -436,13 +348,14 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    * JSON object or is too large.
    */
   async publish(input: EventInput<EventPayloads<E>>): Promise<HubEvent<EventPayloads<E>>> {
-    const event = this.validateEvent(input as EventInput<Record<string, unknown>>);
+    const event = this.rules.event(input as EventInput<Record<string, unknown>>);
     await this.ready();
     const stored = await this.eventBatcher.push(event);
     this.feed.advance(stored.index);
-    const hubEvent = this.hubEvent(stored) as HubEvent<EventPayloads<E>>;
-    if (this.store.capabilities.shared) this.pokeRelay();
-    else this.emitter.emit("event", hubEvent);
+    const hubEvent = this.eventCache.get(stored) as HubEvent<EventPayloads<E>>;
+    // With a shared store the relay emits every event, this process's too, in index order.
+    if (this.store.capabilities.shared) this.relay.poke();
+    else this.emitEvent(hubEvent);
     return hubEvent;
   }
 
@@ -459,26 +372,10 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
     const limit = query.limit === undefined ? this.limits.defaultLimit : checkInteger(query.limit, "limit", 1, this.limits.maxLimit);
     const index = query.index === undefined ? undefined : checkInteger(query.index, "index", 0, Number.MAX_SAFE_INTEGER);
     const wait = query.wait === undefined ? 0 : checkInteger(query.wait, "wait", 0, this.limits.maxWaitMs);
-    const user = query.user === undefined ? undefined : this.checkUser(query.user, "user");
+    const user = query.user === undefined ? undefined : this.rules.user(query.user, "user");
     if (query.signal?.aborted) throw query.signal.reason;
     await this.ready();
-    let page = await this.readPage(index, limit, user);
-    if (index === undefined || wait === 0 || page.events.length > 0) return page;
-    const deadline = performance.now() + wait;
-    this.addRelayDemand(1);
-    try {
-      for (;;) {
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) break;
-        const outcome = await this.feed.waitBeyond(page.offset, remaining, query.signal);
-        if (outcome === "closed") return page;
-        page = await this.readPage(index, limit, user);
-        if (page.events.length > 0 || outcome === "timeout") return page;
-      }
-      return page;
-    } finally {
-      this.addRelayDemand(-1);
-    }
+    return (await this.pages.poll(index, limit, user, wait, query.signal)) as unknown as EventPage<EventPayloads<E>>;
   }
 
   /**
@@ -487,33 +384,20 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
    */
   async *events(options: EventIteratorOptions = {}): AsyncGenerator<HubEvent<EventPayloads<E>>, void, undefined> {
     const batchSize = options.batchSize === undefined ? 100 : checkInteger(options.batchSize, "batchSize", 1, this.limits.maxLimit);
-    const user = options.user === undefined ? undefined : this.checkUser(options.user, "user");
+    const user = options.user === undefined ? undefined : this.rules.user(options.user, "user");
     await this.ready();
-    let cursor = options.after === undefined ? (await this.readPage(undefined, 1, undefined)).offset : options.after;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) controller.abort();
-    this.iteratorAborts.add(controller);
-    try {
-      while (!controller.signal.aborted && !this.closing) {
-        let page: EventPage<EventPayloads<E>>;
-        try {
-          page = await this.readEvents({ index: cursor, limit: batchSize, wait: this.limits.maxWaitMs, signal: controller.signal, ...(user !== undefined && { user }) });
-        } catch (error) {
-          if (controller.signal.aborted) return;
-          throw error;
-        }
-        if (page.lost) {
-          throw new CursorExpiredError(`The iterator fell behind retention: ${page.lost} events were dropped`, page.lost, page.index + 1);
-        }
-        for (let i = page.events.length - 1; i >= 0; i--) yield page.events[i] as unknown as HubEvent<EventPayloads<E>>;
-        cursor = page.offset;
-      }
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      this.iteratorAborts.delete(controller);
-    }
+    const events = iterateEvents(
+      {
+        poll: (index, signal) =>
+          this.readEvents({ index, limit: batchSize, wait: this.limits.maxWaitMs, signal, ...(user !== undefined && { user }) }) as unknown as Promise<EventPage>,
+        head: async () => (await this.pages.read(undefined, 1, undefined)).offset,
+        closed: () => this.lifecycle.closed,
+        aborts: this.iteratorAborts,
+      },
+      options.after,
+      options.signal,
+    );
+    yield* events as AsyncGenerator<HubEvent<EventPayloads<E>>, void, undefined>;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -533,7 +417,7 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   async waitForState(query: WaitQuery): Promise<ContainerInfo> {
     const checked = parseWaitQuery({ type: query.type, id: query.id, state: query.state }, { limits: this.limits });
     const timeoutMs = query.timeout === undefined ? this.limits.defaultWaitTimeoutMs : checkInteger(query.timeout, "timeout", 0, this.limits.maxWaitMs);
-    if (this.closing) throw new ClosedError();
+    if (this.lifecycle.closed) throw new ClosedError();
     if (!this.waiter) throw new RuntimeUnavailableError("No container runtime is configured for this hub");
     if (query.signal?.aborted) throw query.signal.reason;
     await this.ready();
@@ -576,212 +460,18 @@ export class LogEventHub<C extends string = never, E extends object = {}> {
   // -------------------------------------------------------------------------------------------
   // Internals
 
-  /** The API object for a stored event, parsed once and shared while it stays in the cache. */
-  private hubEvent(stored: StoredEvent): HubEvent {
-    let event = this.eventCache.get(stored.index);
-    if (event === undefined) {
-      event = toHubEvent(stored);
-      this.eventCache.set(stored.index, event);
-    }
-    return event;
+  private ready(): Promise<void> {
+    return this.lifecycle.ready();
   }
 
-  private async ready(): Promise<void> {
-    if (this.closing) throw new ClosedError();
-    await this.open();
+  /** Emits one event, then lets the relay see listeners that `once` removed. */
+  private emitEvent(event: HubEvent<EventPayloads<E>>): void {
+    this.emitter.emit("event", ...([event] as Parameters<HubEventMap<C, E>["event"]>));
+    this.listenersChanged("event");
   }
 
-  private checkUser(user: unknown, param: string): string {
-    if (typeof user !== "string" || user.length === 0) {
-      throw new ValidationError(`"${param}" must be a non-empty string`, param);
-    }
-    if (user.length > this.limits.maxUserLength) {
-      throw new ValidationError(`"${param}" is longer than ${this.limits.maxUserLength} characters`, param);
-    }
-    if (user.includes(USER_FORBIDDEN)) throw new ValidationError(`"${param}" must not contain ":"`, param);
-    return checkCharacters(user, param, "singleLine");
-  }
-
-  private timeOf(time: Date | number | undefined, timeUs: number | undefined): number {
-    if (timeUs !== undefined) return checkInteger(timeUs, "timeUs", 0, Number.MAX_SAFE_INTEGER);
-    if (time === undefined) return this.clock.nowUs();
-    const us = time instanceof Date || typeof time === "number" ? toMicros(time) : Number.NaN;
-    if (!Number.isSafeInteger(us) || us < 0) throw new ValidationError(`"time" must be a valid Date or epoch milliseconds`, "time");
-    return us;
-  }
-
-  private validateLog(input: LogInput<string>): NewLogRecord {
-    if (input === null || typeof input !== "object") throw new ValidationError("A log record must be an object");
-    const level = normalizeLevel(input.level, "level");
-    const category = normalizeCategory(input.category, this.logCategories, "category");
-    const user = this.checkUser(input.user, "user");
-    const { message } = input;
-    if (typeof message !== "string" || message.length === 0) {
-      throw new ValidationError(`"message" must be a non-empty string`, "message");
-    }
-    if (message.length > this.limits.maxMessageLength) {
-      throw new ValidationError(`"message" is longer than ${this.limits.maxMessageLength} characters`, "message");
-    }
-    checkCharacters(message, "message");
-    return { timeUs: this.timeOf(input.time, input.timeUs), level, category, user, message };
-  }
-
-  private validateEvent(input: EventInput<Record<string, unknown>>): NewEvent {
-    if (input === null || typeof input !== "object") throw new ValidationError("An event must be an object");
-    const category = input.category;
-    if (typeof category !== "string" || !this.eventCategoryList.includes(category)) {
-      throw new ValidationError(
-        `Unknown event category ${JSON.stringify(category)}: expected one of ${this.eventCategoryList.join(", ")}`,
-        "category",
-      );
-    }
-    const user = this.checkUser(input.user, "user");
-    const { payload } = input;
-    if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-      throw new ValidationError(`"payload" must be a JSON object`, "payload");
-    }
-    let payloadJson: string;
-    try {
-      payloadJson = JSON.stringify(payload);
-    } catch {
-      throw new ValidationError(`"payload" cannot be serialised as JSON`, "payload");
-    }
-    if (payloadJson.length > this.limits.maxPayloadLength) {
-      throw new ValidationError(`"payload" is larger than ${this.limits.maxPayloadLength} characters as JSON`, "payload");
-    }
-    return { timeUs: this.timeOf(input.time, undefined), category, user, payloadJson };
-  }
-
-  /** One page with the cursor arithmetic of SPEC 4 and 8. */
-  private async readPage(index: number | undefined, limit: number, user: string | undefined): Promise<EventPage<EventPayloads<E>>> {
-    const window: StoreEventWindow = await this.store.readEvents({
-      limit,
-      ...(index !== undefined && { after: index }),
-      ...(user !== undefined && { user }),
-    });
-    this.feed.advance(window.head);
-    const cursor = pageCursor(window, index, limit);
-    if (cursor.lost > 0 && this.options.expiredCursor === "error") {
-      throw new CursorExpiredError(`The cursor is older than retention: ${cursor.lost} events were dropped`, cursor.lost, cursor.index + 1);
-    }
-    const page: EventPage<EventPayloads<E>> = {
-      index: cursor.index,
-      events: window.events.map((e) => this.hubEvent(e)).reverse() as HubEvent<EventPayloads<E>>[],
-      offset: cursor.offset,
-    };
-    if (cursor.lost > 0) page.lost = cursor.lost;
-    return page;
-  }
-
-  // Relay of other processes' events, for stores shared across processes. It runs only while
-  // someone listens or waits, reading the feed in order so each event is emitted once.
-
-  private addRelayDemand(delta: number): void {
-    if (!this.store.capabilities.shared) return;
-    this.relayDemand += delta;
-    if (this.relayDemand > 0 && delta > 0) {
-      if (!this.unwatchStore && this.store.watch) {
-        this.unwatchStore = this.store.watch((change) => {
-          // A notice's head is already committed: wake long polls now, relay in order next.
-          if (change.kind === "event" && change.head !== undefined) this.feed.advance(change.head);
-          this.pokeRelay();
-        });
-      }
-      this.relayStart ??= this.startRelay();
-      this.scheduleRelay();
-    }
-    if (this.relayDemand === 0) {
-      // The next demand starts again at the head: events published while nobody listened are
-      // not replayed to a later listener.
-      this.relayStart = undefined;
-      if (this.relayTimer) clearTimeout(this.relayTimer);
-      this.relayTimer = undefined;
-    }
-  }
-
-  /**
-   * Opens the hub, then starts the relay at the store's current head: only events published
-   * after that are relayed. (Before open() a shared store cannot be read; after a pause with no
-   * listener, the hub's own idea of the head may be behind the store's.)
-   */
-  private startRelay(): Promise<void> {
-    const start = this.open().then(async () => {
-      const { head } = await this.store.readEvents({ limit: 1, everyone: true });
-      this.feed.advance(head);
-      this.relayCursor = head;
-    });
-    start.catch(() => undefined); // a failed open is reported by the relay runs that await it
-    return start;
-  }
-
-  private pokeRelay(): void {
-    if (!this.store.capabilities.shared || this.closing) return;
-    if (this.relayDemand === 0) return;
-    if (this.relayRunning) {
-      this.relayAgain = true;
-      return;
-    }
-    this.relayRunning = this.runRelay().finally(() => {
-      this.relayRunning = undefined;
-      if (this.relayAgain) {
-        this.relayAgain = false;
-        this.pokeRelay();
-      } else this.scheduleRelay();
-    });
-  }
-
-  private scheduleRelay(): void {
-    if (this.relayTimer || this.relayRunning || this.relayDemand === 0 || this.closing) return;
-    const interval = this.options.pollIntervalMs ?? (this.store.capabilities.notifications ? 2000 : 250);
-    this.relayTimer = setTimeout(() => {
-      this.relayTimer = undefined;
-      this.pokeRelay();
-    }, interval);
-    this.relayTimer.unref();
-  }
-
-  private async runRelay(): Promise<void> {
-    try {
-      await this.relayStart;
-      for (;;) {
-        const window = await this.store.readEvents({ after: this.relayCursor, limit: 500, everyone: true });
-        for (const stored of window.events) {
-          // The cursor only moves forward (a restart may have moved it past this read's window).
-          if (stored.index <= this.relayCursor) continue;
-          this.relayCursor = stored.index;
-          this.emitter.emit("event", this.hubEvent(stored));
-        }
-        this.feed.advance(window.head);
-        if (window.events.length < 500 || this.closing) break;
-      }
-    } catch (error) {
-      // A failing relay read must not crash the host; the next poll retries.
-      if (this.emitter.listenerCount("error") > 0) this.emitter.emit("error", error);
-    }
+  /** The relay runs while someone listens to `event` (or long-polls). */
+  private listenersChanged(name: keyof HubEventMap<C, E>): void {
+    if (name === "event") this.relay.setListeners(this.emitter.listenerCount("event"));
   }
 }
-
-/** How many parsed events the hub keeps for reuse (see `hubEvent`). */
-const EVENT_CACHE_SIZE = 4096;
-
-/** Freezes a parsed JSON value all the way down (events are immutable once published). */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/** A stored event as the API returns it: frozen, so one object can serve every reader. */
-function toHubEvent(stored: StoredEvent): HubEvent {
-  return Object.freeze({
-    index: stored.index,
-    ts: toSeconds(stored.timeUs),
-    timeUs: stored.timeUs,
-    category: stored.category,
-    user: stored.user,
-    payload: deepFreeze(JSON.parse(stored.payloadJson) as Record<string, unknown>),
-  });
-}
-

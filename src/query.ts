@@ -29,7 +29,7 @@ export type QueryParams =
 export interface ParseContext {
   /** Extra log categories the host registered. */
   categories?: readonly string[];
-  /** Limits: defaults apply to whatever is missing or `undefined`; checked as {@link resolveLimits} does. */
+  /** Limits: defaults apply to whatever is missing or `undefined`; checked as the hub checks its own `limits` option (a bad bound throws `TypeError`). */
   limits?: Partial<HubLimits>;
 }
 

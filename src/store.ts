@@ -165,7 +165,7 @@ export interface Store {
    * case folding, `A`-`Z` equal to `a`-`z` and every other character equal only to itself,
    * code point by code point (no Unicode case folding, no normalisation, no locale: `k` does
    * not match the Kelvin sign, `s` not `ſ`, `i` not `İ`, `é` not `É`). `%`, `_`, `*`, `\` and
-   * quotes are plain characters. `textMatcher` (from the package root) is the reference.
+   * quotes are plain characters. `textMatcher` (from `log-event-hub/store-kit`) is the reference.
    *
    * The hub hands a store only strings the character rule allows (no NUL or other C0 control
    * but tab, line feed and carriage return, no unpaired surrogate; see `checkCharacters`), and a

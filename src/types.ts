@@ -129,9 +129,9 @@ export interface StoreLogFilter {
   toUs?: number;
   /** Exact user name. */
   user?: string;
-  /** Upper-case levels, any of which matches. */
+  /** Upper-case levels, any of which matches; an empty list matches nothing. */
   levels?: readonly Level[];
-  /** Lower-case categories, any of which matches. */
+  /** Lower-case categories, any of which matches; an empty list matches nothing. */
   categories?: readonly string[];
   /** Literal substring to match, ASCII case-insensitively (as given; stores fold: the text rule of `Store.queryLogs`). */
   text?: string;

@@ -4,7 +4,7 @@
  * bridge records what others do (the `lxc` CLI) by `system`, and skips the echoes of the demo's
  * own actions.
  */
-import type { ContainerAction } from "log-event-hub/lxd";
+import { LXD_ECHOES, OwnActions, ownActor } from "./own-actions.js";
 import type { DemoRuntime } from "./runtime.js";
 
 /** The LXD runtime when its daemon answers within two seconds, else `undefined`. */
@@ -24,19 +24,6 @@ export async function tryLxd(env: NodeJS.ProcessEnv): Promise<DemoRuntime | unde
   }
   const listed = await lxd.client.request<string[]>("GET", "/1.0/instances").catch(() => undefined);
   const names = Array.isArray(listed?.metadata) ? listed.metadata.map((url) => decodeURIComponent(url.split("/").pop() ?? "")) : [];
-  /** Actions the demo is doing itself, per container: their lifecycle echoes are not recorded twice. */
-  const claims = new Map<string, { action: ContainerAction }[]>();
-  const claim = (name: string, action: ContainerAction) => {
-    const token = { action };
-    const list = claims.get(name) ?? [];
-    list.push(token);
-    claims.set(name, list);
-    return () => {
-      const i = list.indexOf(token);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0 && claims.get(name) === list) claims.delete(name);
-    };
-  };
   return {
     kind: "lxd",
     runtime: lxd,
@@ -49,33 +36,18 @@ export async function tryLxd(env: NodeJS.ProcessEnv): Promise<DemoRuntime | unde
       return infos.filter((info) => info !== undefined);
     },
     connect(hub) {
+      // The echoes of the demo's own actions are claimed (it records those by the acting user).
+      const own = new OwnActions(LXD_ECHOES, 5000);
       bridgeLxdEvents(lxd, hub, {
-        skip: (event, action) => {
-          const list = event.instance === undefined ? undefined : claims.get(event.instance);
-          const i = list?.findIndex((token) => token.action === action) ?? -1;
-          if (i < 0) return false;
-          list!.splice(i, 1); // consumed: the demo records this one by the acting user
-          return true;
-        },
+        skip: (event, action) => event.instance !== undefined && own.consume(event.instance, action),
         onError: (error) => (error as { code?: string }).code !== "CLOSED" && console.error("[bridge]", error),
       });
-      return async (action, type, id, user) => {
-        const before = await lxd.inspect(type, id);
-        const release = before ? claim(before.name, action) : () => undefined;
-        try {
-          const after = await lxd[action](type, id);
-          // Starting a running (or stopping a stopped) container changes nothing: no record.
-          if (action === "restart" || before?.state !== after.state) {
-            await reportContainerAction(hub, action, { type: "lxc", id: after.id, name: after.name }, { user });
-            // An echo still on its way is consumed by the bridge; one that never comes is let go.
-            setTimeout(release, 5000).unref();
-          } else release();
-          return after;
-        } catch (error) {
-          release();
-          throw error;
-        }
-      };
+      return ownActor(hub, {
+        own,
+        runtime: lxd,
+        key: (info) => info.name,
+        report: (sink, action, after, user) => reportContainerAction(sink, action, { type: "lxc", id: after.id, name: after.name }, { user }),
+      });
     },
   };
 }

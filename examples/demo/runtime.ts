@@ -6,7 +6,7 @@
 import { CompositeRuntime, type ContainerInfo, type ContainerRuntime, type ContainerType, type LogEventHub } from "log-event-hub";
 import { SimulatedRuntime } from "log-event-hub/testing";
 import { tryLxd } from "./lxd.js";
-import { OwnActions } from "./own-actions.js";
+import { DOCKER_ECHOES, OwnActions, ownActor } from "./own-actions.js";
 
 /** A container action the demo's `PUT /api/v1/container/{type}/{id}/{action}` offers. */
 export type DemoAction = "start" | "stop" | "restart";
@@ -137,27 +137,19 @@ async function tryDocker(env: NodeJS.ProcessEnv): Promise<DemoRuntime | undefine
     connect(hub) {
       // The engine's own activity (its CLI, other clients) as records by `system` and events;
       // the echoes of the demo's own actions are skipped (it records those by the acting user).
-      const own = new OwnActions();
+      const own = new OwnActions(DOCKER_ECHOES);
+      const key = (id: string) => id.slice(0, 12);
       bridgeDockerEvents(docker, hub, {
-        attribute: own.attribute,
+        // `null` skips a claimed echo; `undefined` lets the bridge record it by `system`.
+        attribute: (action, container) => (own.consume(key(container.id), action) ? null : undefined),
         onError: (error) => (error as { code?: string }).code !== "CLOSED" && console.error("[bridge]", error),
       });
-      return async (action, type, id, user) => {
-        const before = await docker.inspect(type, id);
-        const release = before ? own.claim(before.id, action, before.state) : () => undefined;
-        try {
-          const after = await docker[action](type, id);
-          // Starting a running (or stopping a stopped) container changes nothing: no record.
-          // Otherwise the seed's record (by the acting user) and event (for `all`).
-          if (action === "restart" || before?.state !== after.state) {
-            await reportContainerAction(hub, action, { type: "docker", id: after.id, name: after.name }, { user });
-          } else release();
-          return after;
-        } catch (error) {
-          release(); // whatever the engine did after all, the bridge records by `system`
-          throw error;
-        }
-      };
+      return ownActor(hub, {
+        own,
+        runtime: docker,
+        key: (info) => key(info.id),
+        report: (sink, action, after, user) => reportContainerAction(sink, action, { type: "docker", id: after.id, name: after.name }, { user }),
+      });
     },
   };
 }

@@ -4,13 +4,12 @@
  * of docs/stores.md ("Writing a store") and runs the published conformance suite in the
  * project's tests (test/conformance/map-store.conformance.test.ts), so the guide cannot rot.
  *
- * The four helpers at the top (record mapping, text rule, filter, visibility) are what every
- * store needs; a SQL store turns the same rules into `WHERE` clauses.
+ * The rules every store shares (record mapping, the filter with its text rule, visibility) come
+ * from `log-event-hub/store-kit`, the helpers the library's own stores use; a SQL store renders
+ * the same filter as `WHERE` clauses (`compileLogFilter`).
  */
 import {
-  ALL_USERS,
   ClosedError,
-  toSeconds,
   type LogRecord,
   type NewEvent,
   type NewLogRecord,
@@ -24,33 +23,7 @@ import {
   type StoreLogFilter,
   type StoreLogQuery,
 } from "log-event-hub";
-
-/** The record a store answers for an appended one, once it has its id. */
-function toRecord(id: number, input: NewLogRecord): LogRecord {
-  return { id, ts: toSeconds(input.timeUs), ...input };
-}
-
-/** The text rule: a literal substring after folding ASCII `A`-`Z` to `a`-`z` only (not `ſ`, not the Kelvin sign). */
-function foldAscii(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-/** One predicate per filter; every field present must match (AND). */
-function compileFilter(filter: StoreLogFilter): (r: LogRecord) => boolean {
-  const text = filter.text === undefined ? undefined : foldAscii(filter.text);
-  return (r) =>
-    (filter.fromUs === undefined || r.timeUs >= filter.fromUs) &&
-    (filter.toUs === undefined || r.timeUs <= filter.toUs) &&
-    (filter.user === undefined || r.user === filter.user) &&
-    (filter.levels === undefined || filter.levels.includes(r.level)) &&
-    (filter.categories === undefined || filter.categories.includes(r.category)) &&
-    (text === undefined || foldAscii(r.message).includes(text));
-}
-
-/** Who sees an event: its own user and everyone's (`all`) events; `everyone` is the hub's relay. */
-function visibleTo(read: StoreEventRead): (e: StoredEvent) => boolean {
-  return (e) => read.everyone === true || e.user === ALL_USERS || e.user === read.user;
-}
+import { isVisible, logFilterPredicate, toLogRecord, toStoredEvent } from "log-event-hub/store-kit";
 
 /** A store in two `Map`s (insertion order is id order, so no sorting is ever needed). */
 export class MapStore implements Store {
@@ -68,7 +41,7 @@ export class MapStore implements Store {
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
     this.check();
     // Synchronous from here on: all records are written, or (on a throw) none.
-    const out = records.map((r, i) => toRecord(this.lastId + 1 + i, r));
+    const out = records.map((r, i) => toLogRecord(this.lastId + 1 + i, r));
     for (const r of out) this.logs.set(r.id, r);
     this.lastId += out.length;
     return out;
@@ -76,14 +49,8 @@ export class MapStore implements Store {
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
     this.check();
-    const matches = compileFilter(query);
-    let rows = [...this.logs.values()].filter(
-      (r) =>
-        (query.beforeId === undefined || r.id < query.beforeId) &&
-        (query.afterId === undefined || r.id > query.afterId) &&
-        (query.maxId === undefined || r.id <= query.maxId) &&
-        matches(r),
-    );
+    // The filter with the query's id bounds (keyset paging and the export's snapshot).
+    let rows = [...this.logs.values()].filter(logFilterPredicate(query));
     if (query.order === "desc") rows = rows.reverse();
     const offset = query.offset ?? 0;
     return rows.slice(offset, offset + query.limit);
@@ -91,7 +58,7 @@ export class MapStore implements Store {
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
     this.check();
-    const matches = compileFilter(filter);
+    const matches = logFilterPredicate(filter);
     let n = 0;
     for (const r of this.logs.values()) if (matches(r)) n++;
     return n;
@@ -99,7 +66,7 @@ export class MapStore implements Store {
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
     this.check();
-    const matches = compileFilter(filter);
+    const matches = logFilterPredicate(filter);
     let n = 0;
     for (const r of this.logs.values()) if (matches(r) && this.logs.delete(r.id)) n++;
     return n;
@@ -115,7 +82,7 @@ export class MapStore implements Store {
   async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
     this.check();
     // Indexes are dense (head + 1, head + 2, ...) and visible together with the new head.
-    const out = events.map((e, i) => ({ index: this.head + 1 + i, ...e }));
+    const out = events.map((e, i) => toStoredEvent(this.head + 1 + i, e));
     for (const e of out) this.events.set(e.index, e);
     this.head += out.length;
     return out;
@@ -123,7 +90,7 @@ export class MapStore implements Store {
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     this.check();
-    const visible = [...this.events.values()].filter(visibleTo(read));
+    const visible = [...this.events.values()].filter((e) => isVisible(e, read));
     const events =
       read.after === undefined
         ? visible.slice(-read.limit) // the newest `limit`, oldest first

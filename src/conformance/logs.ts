@@ -324,6 +324,17 @@ export function logTests(): ConformanceTest[] {
       );
     }),
 
+    test("store: an empty list of levels or categories matches nothing", async (ctx) => {
+      const { hub, store } = await ctx.hub();
+      await seed(hub, 10);
+      for (const filter of [{ levels: [] }, { categories: [] }, { levels: [], categories: CATEGORIES }]) {
+        assert.deepEqual(await store.queryLogs({ ...filter, order: "desc", limit: 100 }), [], `queryLogs(${JSON.stringify(filter)})`);
+        assert.equal(await store.countLogs(filter), 0, `countLogs(${JSON.stringify(filter)})`);
+        assert.equal(await store.clearLogs(filter), 0, `clearLogs(${JSON.stringify(filter)})`);
+      }
+      assert.equal(await store.countLogs({}), 10);
+    }),
+
     // Export order
 
     test("export: store reads ascending pages with afterId and maxId", async (ctx) => {

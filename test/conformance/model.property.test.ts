@@ -4,7 +4,7 @@
  * `İ`, `ß` and the rest equal only themselves.
  */
 import { fc, test } from "@fast-check/vitest";
-import { foldAsciiCase, textMatcher } from "log-event-hub";
+import { foldAsciiCase, textMatcher } from "log-event-hub/store-kit";
 import { expect } from "vitest";
 import { asciiFold, textMatches } from "../../src/conformance/model.js";
 

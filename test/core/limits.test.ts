@@ -5,10 +5,10 @@ import {
   parseEventQuery,
   parseLogQuery,
   parseWaitQuery,
-  resolveLimits,
   ValidationError,
   type HubLimits,
 } from "../../src/index.js";
+import { resolveLimits } from "../../src/limits.js";
 
 const hubs: LogEventHub<string>[] = [];
 function makeHub(limits: Partial<HubLimits>) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkCharacters, foldAsciiCase, forbiddenCharacter, textMatcher, ValidationError } from "../../src/index.js";
+import { checkCharacters, forbiddenCharacter, ValidationError } from "../../src/index.js";
+import { foldAsciiCase, textMatcher } from "log-event-hub/store-kit";
 
 const hex = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from "vitest";
-import { LogEventHub, type HubEvent, type LogRecord } from "../../src/index.js";
+import { LogEventHub, type BackgroundErrorCode, type BackgroundTaskError, type HubEvent, type LogRecord } from "../../src/index.js";
 
 describe("types", () => {
   it("host categories are typed through a generic, not string", () => {
@@ -29,6 +29,19 @@ describe("types", () => {
     // @ts-expect-error unknown event name
     hub.on("nope", () => undefined);
     expectTypeOf<HubEvent>().toHaveProperty("index");
+  });
+
+  it("the error event is typed: a BackgroundTaskError with a stable code (issue 12)", () => {
+    const hub = new LogEventHub();
+    const onError = (error: BackgroundTaskError) => {
+      expectTypeOf(error.code).toEqualTypeOf<BackgroundErrorCode>();
+      expectTypeOf(error.task).toEqualTypeOf<"retention" | "relay">();
+    };
+    hub.on("error", onError).once("error", onError).off("error", onError);
+    // @ts-expect-error an error listener does not receive events
+    hub.on("error", (error: HubEvent) => void error);
+    // @ts-expect-error no such hub event
+    hub.on("failure", () => {});
   });
 
   it("what parseLogQuery and parseExportQuery return is accepted without casts (issue 19)", () => {

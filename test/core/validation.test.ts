@@ -1,23 +1,19 @@
 // What a caller reads when input is refused: the error's class, `param` and message, at the
 // boundaries of every bound (the largest accepted value and the first refused one).
 import { afterEach, describe, expect, it } from "vitest";
+import { LogEventHub, parseEventQuery, parseLogQuery, parseWaitQuery, ValidationError, type QueryParams } from "../../src/index.js";
+// Internal helpers (not exported from the package root): tested where they live.
+import { resolveLimits } from "../../src/limits.js";
 import {
   checkInteger,
   knownCategories,
-  normalizeCategory,
-  normalizeLevel,
-  LogEventHub,
   normalizeCategories,
+  normalizeCategory,
   normalizeFilter,
+  normalizeLevel,
   normalizeLevels,
-  parseEventQuery,
-  parseLogQuery,
-  parseWaitQuery,
   refuseEmptyFilterParams,
-  resolveLimits,
-  ValidationError,
-  type QueryParams,
-} from "../../src/index.js";
+} from "../../src/query.js";
 
 /** The ValidationError `fn` throws, as [param, message]. */
 function refusal(fn: () => unknown): [string | undefined, string] {

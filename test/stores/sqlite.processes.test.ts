@@ -51,7 +51,9 @@ async function collect(lines: AsyncIterable<string>): Promise<string[]> {
   return out;
 }
 
-describe.each(sqliteDrivers)("SQLite store shared by several processes (%s)", (driver) => {
+// Each test starts child processes through tsx (several seconds on a loaded machine) and
+// waits for hundreds of commits: the guard against a hang is generous, not a speed check.
+describe.each(sqliteDrivers)("SQLite store shared by several processes (%s)", { timeout: 120_000 }, (driver) => {
   it("two appending processes and a cursor reader: every event once, in order", async () => {
     const file = join(dir, `feed-${driver}.db`);
     // Create the schema first so the three processes race on data, not on creation.

@@ -258,9 +258,12 @@ describe("errors", () => {
     );
   });
 
-  it("an operation before open() says so", async () => {
+  it("an operation before open() opens the store itself; only the synchronous dataVersion() needs open()", async () => {
     const store = new SqliteStore(file());
-    await expect(store.countLogs({})).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    expect(() => store.dataVersion()).toThrow(expect.objectContaining({ code: "STORE_UNAVAILABLE" }));
+    await expect(store.countLogs({})).resolves.toBe(0);
+    expect(store.driverName).toBeDefined();
+    expect(typeof store.dataVersion()).toBe("number");
     await store.close();
   });
 });

@@ -6,9 +6,7 @@
 import { ClosedError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
-import { toLogRecord } from "../../logs/record.js";
-import { textMatcher } from "../../logs/text.js";
+import { isVisible, logFilterPredicate, toLogRecord, toStoredEvent } from "../../store-kit/index.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -89,21 +87,6 @@ class IdList<T> {
   }
 }
 
-/** Builds one predicate for a filter, so a scan tests each record once. */
-function compileFilter(filter: StoreLogFilter): (record: LogRecord) => boolean {
-  const { fromUs, toUs, user, levels, categories, text } = filter;
-  const levelSet = levels ? new Set<string>(levels) : undefined;
-  const categorySet = categories ? new Set(categories) : undefined;
-  const containsText = text !== undefined ? textMatcher(text) : undefined;
-  return (r) =>
-    (fromUs === undefined || r.timeUs >= fromUs) &&
-    (toUs === undefined || r.timeUs <= toUs) &&
-    (user === undefined || r.user === user) &&
-    (levelSet === undefined || levelSet.has(r.level)) &&
-    (categorySet === undefined || categorySet.has(r.category)) &&
-    (containsText === undefined || containsText(r.message));
-}
-
 /** The in-memory store. Synchronous inside; every method resolves on the same tick's microtask. */
 export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { shared: false, notifications: false };
@@ -141,7 +124,7 @@ export class MemoryStore implements Store {
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
     this.check();
-    const matches = compileFilter(query);
+    const matches = logFilterPredicate(query);
     const out: LogRecord[] = [];
     let skip = query.offset ?? 0;
     const lowest = query.afterId !== undefined ? this.logs.upperBound(query.afterId) : 0;
@@ -165,7 +148,7 @@ export class MemoryStore implements Store {
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
     this.check();
-    const matches = compileFilter(filter);
+    const matches = logFilterPredicate(filter);
     let n = 0;
     for (let i = 0; i < this.logs.length; i++) if (matches(this.logs.at(i))) n++;
     return n;
@@ -173,7 +156,7 @@ export class MemoryStore implements Store {
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
     this.check();
-    const matches = compileFilter(filter);
+    const matches = logFilterPredicate(filter);
     return this.logs.retain((r) => !matches(r));
   }
 
@@ -186,7 +169,7 @@ export class MemoryStore implements Store {
     this.check();
     const out: StoredEvent[] = [];
     for (const e of events) {
-      const stored: StoredEvent = { index: this.nextEventIndex++, ...e };
+      const stored = toStoredEvent(this.nextEventIndex++, e);
       this.events.push(stored);
       out.push(stored);
     }
@@ -196,18 +179,16 @@ export class MemoryStore implements Store {
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     this.check();
-    const everyone = read.everyone === true;
-    const user = read.user;
     const found: StoredEvent[] = [];
     if (read.after !== undefined) {
       for (let i = this.events.upperBound(read.after); i < this.events.length && found.length < read.limit; i++) {
         const e = this.events.at(i);
-        if (everyone || e.user === ALL_USERS || e.user === user) found.push(e);
+        if (isVisible(e, read)) found.push(e);
       }
     } else {
       for (let i = this.events.length - 1; i >= 0 && found.length < read.limit; i--) {
         const e = this.events.at(i);
-        if (everyone || e.user === ALL_USERS || e.user === user) found.push(e);
+        if (isVisible(e, read)) found.push(e);
       }
       found.reverse();
     }

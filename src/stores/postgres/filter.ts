@@ -3,9 +3,7 @@
  *
  * @module
  */
-import type { StoreLogFilter, StoreLogQuery } from "../../types.js";
-import { foldAsciiCase } from "../../logs/text.js";
-import { likePattern } from "../sql.js";
+import { compileLogFilter, type LogFilterWithIds } from "../../store-kit/index.js";
 
 /** A WHERE clause (possibly empty) and its parameters, numbered from `$1`. */
 export interface WhereClause {
@@ -30,10 +28,7 @@ const ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz";
 
 /** Builds the conditions of a filter, plus the id bounds of a query when given. */
-export function whereClause(
-  filter: StoreLogFilter & Partial<Pick<StoreLogQuery, "beforeId" | "afterId" | "maxId">>,
-  options: TextClauseOptions = {},
-): WhereClause {
+export function whereClause(filter: LogFilterWithIds, options: TextClauseOptions = {}): WhereClause {
   const params: unknown[] = [];
   const conditions: string[] = [];
   const param = (value: unknown) => {
@@ -44,19 +39,33 @@ export function whereClause(
   const oneOf = (column: string, values: readonly string[]) =>
     values.length === 1 ? `${column} = ${param(values[0])}` : `${column} = ANY(${param(values)}::text[])`;
 
-  if (filter.fromUs !== undefined) conditions.push(`time_us >= ${param(filter.fromUs)}`);
-  if (filter.toUs !== undefined) conditions.push(`time_us <= ${param(filter.toUs)}`);
-  if (filter.user !== undefined) conditions.push(`user_name = ${param(filter.user)}`);
-  if (filter.levels !== undefined) conditions.push(oneOf("level", filter.levels));
-  if (filter.categories !== undefined) conditions.push(oneOf("category", filter.categories));
-  if (filter.text !== undefined && filter.text !== "") {
-    // The text rule (ASCII case folding only) decided exactly by translate + strpos; ILIKE
-    // folds more (the Kelvin sign is a k), so it only narrows candidates through the index.
-    if (options.ilikePrefilter !== false) conditions.push(`message ILIKE ${param(likePattern(filter.text))}`);
-    conditions.push(`strpos(translate(message, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${param(foldAsciiCase(filter.text))}) > 0`);
+  for (const condition of compileLogFilter(filter)) {
+    switch (condition.kind) {
+      case "time":
+        if (condition.from !== undefined) conditions.push(`time_us >= ${param(condition.from)}`);
+        if (condition.to !== undefined) conditions.push(`time_us <= ${param(condition.to)}`);
+        break;
+      case "user":
+        conditions.push(`user_name = ${param(condition.value)}`);
+        break;
+      case "level":
+        conditions.push(oneOf("level", condition.values));
+        break;
+      case "category":
+        conditions.push(oneOf("category", condition.values));
+        break;
+      case "text":
+        // The text rule (ASCII case folding only) decided exactly by translate + strpos; ILIKE
+        // folds more (the Kelvin sign is a k), so it only narrows candidates through the index.
+        if (options.ilikePrefilter !== false) conditions.push(`message ILIKE ${param(condition.like)}`);
+        conditions.push(`strpos(translate(message, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${param(condition.folded)}) > 0`);
+        break;
+      case "id":
+        if (condition.before !== undefined) conditions.push(`id < ${param(condition.before)}`);
+        if (condition.after !== undefined) conditions.push(`id > ${param(condition.after)}`);
+        if (condition.atMost !== undefined) conditions.push(`id <= ${param(condition.atMost)}`);
+        break;
+    }
   }
-  if (filter.beforeId !== undefined) conditions.push(`id < ${param(filter.beforeId)}`);
-  if (filter.afterId !== undefined) conditions.push(`id > ${param(filter.afterId)}`);
-  if (filter.maxId !== undefined) conditions.push(`id <= ${param(filter.maxId)}`);
   return { sql: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "", params };
 }

@@ -21,14 +21,12 @@
 import { randomBytes } from "node:crypto";
 import { ClosedError, IncompatibleStoreError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreChange, StoreEventRead, StoreEventWindow } from "../../store.js";
-import { toSeconds } from "../../time.js";
-import { toLogRecord } from "../../logs/record.js";
-import type { Level, LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
+import { logRecordFromColumns, sqlCount, storedEventFromColumns, toLogRecord, visibleUsers, type NumericColumn } from "../../store-kit/index.js";
+import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
 import { loadPg, whenEnded, type PgModuleLike, type PgPoolClientLike, type PgPoolLike, type PgQueryResultLike } from "./driver.js";
 import { toHubError } from "./errors.js";
-import { sqlCount } from "../sql.js";
 import { type TextClauseOptions, whereClause } from "./filter.js";
+import { type PageContext, readLogPage } from "./pages.js";
 import { FeedListener, noticeSql } from "./listener.js";
 import { migrate, tableNames, type TableNames } from "./schema.js";
 
@@ -43,7 +41,7 @@ export type {
   PgQueryableLike,
 } from "./driver.js";
 export { loadPg } from "./driver.js";
-export { escapeLike } from "../sql.js";
+export { escapeLike } from "../../store-kit/text.js";
 export { SCHEMA_VERSION } from "./schema.js";
 
 /** Backoff of the LISTEN connection's reconnects. */
@@ -150,26 +148,18 @@ function num(value: unknown): number {
 }
 
 function logFromRow(row: Record<string, unknown>): LogRecord {
-  const timeUs = num(row.time_us);
-  return {
-    id: num(row.id),
-    ts: toSeconds(timeUs),
-    timeUs,
-    level: row.level as Level,
-    category: row.category as string,
-    user: row.user_name as string,
-    message: row.message as string,
-  };
+  return logRecordFromColumns(
+    row.id as NumericColumn,
+    row.time_us as NumericColumn,
+    row.level as string,
+    row.category as string,
+    row.user_name as string,
+    row.message as string,
+  );
 }
 
 function eventFromRow(row: Record<string, unknown>): StoredEvent {
-  return {
-    index: num(row.idx),
-    timeUs: num(row.time_us),
-    category: row.category as string,
-    user: row.user_name as string,
-    payloadJson: row.payload as string,
-  };
+  return storedEventFromColumns(row.idx as NumericColumn, row.time_us as NumericColumn, row.category as string, row.user_name as string, row.payload as string);
 }
 
 /**
@@ -336,18 +326,26 @@ export class PostgresStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
-    const where = whereClause(query, this.text);
     // Limit and offset are checked integers written into the SQL (no OFFSET when 0): fewer
     // parameters to bind, and the plan sees the page size as a constant.
     const limit = sqlCount(query.limit, "limit", 1);
     const offset = sqlCount(query.offset ?? 0, "offset", 0);
-    const { rows } = await this.run(
-      "query log records",
-      `SELECT id, time_us, level, category, user_name, message FROM ${this.names.logs} ${where.sql}
-       ORDER BY id ${query.order === "asc" ? "ASC" : "DESC"} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ""}`,
-      where.params,
-    );
-    return rows.map(logFromRow);
+    if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+    await this.open();
+    // The plan is pinned (pages.ts): no statistics can make a page sort every match.
+    const page: PageContext = {
+      pool: this.pool as PgPoolLike,
+      table: this.names.logs,
+      text: this.text,
+      trigram: this.trigram,
+      columns: "id, time_us, level, category, user_name, message",
+    };
+    try {
+      return (await readLogPage(page, query, limit, offset)).map(logFromRow);
+    } catch (error) {
+      if (this.closed) throw new ClosedError("The PostgreSQL store is closed");
+      throw toHubError(error, "query log records", this.ownsPool ? this.queryTimeoutMs : 0);
+    }
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
@@ -407,6 +405,7 @@ export class PostgresStore implements Store {
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
     const t = this.names;
     const newest = read.after === undefined;
+    const users = visibleUsers(read);
     const { rows } = await this.run(
       "read events",
       `WITH f AS (SELECT head FROM ${t.feed} WHERE id = 1),
@@ -417,7 +416,8 @@ export class PostgresStore implements Store {
          ORDER BY idx ${newest ? "DESC" : "ASC"} LIMIT $4
        )
        SELECT f.head, o.oldest, e.* FROM f CROSS JOIN o LEFT JOIN e ON true ORDER BY e.idx`,
-      [read.after ?? 0, ALL_USERS, read.user ?? null, read.limit, read.everyone === true],
+      // The visibility rule: `all`, and the reader's own user when it names one.
+      [read.after ?? 0, users?.[0] ?? null, users?.[1] ?? null, read.limit, users === undefined],
     );
     const first = rows[0];
     return {

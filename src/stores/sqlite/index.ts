@@ -18,10 +18,9 @@ import { dirname } from "node:path";
 import { ClosedError, HubError, IncompatibleStoreError, QueryTimeoutError, StoreUnavailableError } from "../../errors.js";
 import type { PruneRequest, PruneResult, Store, StoreCapabilities, StoreEventRead, StoreEventWindow } from "../../store.js";
 import { reasonOf } from "../../reason.js";
-import { toSeconds, systemClock } from "../../time.js";
-import { toLogRecord } from "../../logs/record.js";
+import { systemClock } from "../../time.js";
+import { logRecordFromColumns, storedEventFromColumns, toLogRecord, visibleUsers } from "../../store-kit/index.js";
 import type { LogRecord, NewEvent, NewLogRecord, StoreLogFilter, StoreLogQuery, StoredEvent } from "../../types.js";
-import { ALL_USERS } from "../../types.js";
 import {
   adoptDatabase,
   type NodeSqliteDatabaseLike,
@@ -41,6 +40,7 @@ import {
   type ShapeContext,
   usesTrigram,
 } from "./sql.js";
+import { ReaderThread } from "./reader.js";
 
 export type {
   NodeSqliteDatabaseLike,
@@ -105,6 +105,16 @@ export interface SqliteStoreOptions {
    * budget. @default 10000
    */
   queryTimeoutMs?: number;
+  /**
+   * Run the reads whose cost depends on the data (filtered pages, counts, offsets over
+   * 10,000) on a second connection in a worker thread, so that no read holds the event loop.
+   * Needs a `filename` (not `:memory:`) and a named driver (not a module); with `database`,
+   * `:memory:` or a driver module the store reads on the main thread. A read past
+   * `queryTimeoutMs` then ends by terminating the worker (a fresh one takes over).
+   * `false`: every read on the main thread, in windows that yield the event loop.
+   * @default true where possible
+   */
+  readerThread?: boolean;
 }
 
 /** A page row in raw mode: the columns of `sql.ts`'s COLUMNS, in order. */
@@ -126,6 +136,11 @@ const MAX_WINDOW = 1 << 17;
 const SLICE_MS = 8;
 /** Offsets up to this are read in one statement; larger ones window like a filter. */
 const DIRECT_OFFSET = 10_000;
+/**
+ * Pages of more rows (limit + offset) go to the reader thread, or yield the event loop first
+ * without one: an export reads page after page, each bounded but together long.
+ */
+const SMALL_PAGE = 100;
 /** The default of {@link SqliteStoreOptions.queryTimeoutMs}. */
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
@@ -135,19 +150,11 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 function toRecord(row: LogTuple): LogRecord {
-  return {
-    id: row[0],
-    ts: toSeconds(row[1]),
-    timeUs: row[1],
-    level: row[2],
-    category: row[3],
-    user: row[4],
-    message: row[5],
-  };
+  return logRecordFromColumns(row[0], row[1], row[2], row[3], row[4], row[5]);
 }
 
 function toEvent(row: EventTuple): StoredEvent {
-  return { index: row[0], timeUs: row[1], category: row[2], user: row[3], payloadJson: row[4] };
+  return storedEventFromColumns(row[0], row[1], row[2], row[3], row[4]);
 }
 
 /** Refuses a non-empty file that does not start with SQLite's header, before the driver touches it. */
@@ -224,6 +231,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, SqliteStatementLike>();
   private readonly rawStatements = new Map<string, SqliteStatementLike>();
   private readonly queryTimeoutMs: number;
+  private reader: ReaderThread | undefined;
 
   /** @param options A filename, or {@link SqliteStoreOptions}. */
   constructor(options: SqliteStoreOptions | string) {
@@ -246,6 +254,25 @@ export class SqliteStore implements Store {
       throw new TypeError("`queryTimeoutMs` must be a non-negative integer (0: no budget)");
     }
     this.queryTimeoutMs = queryTimeoutMs;
+    const { readerThread } = this.options;
+    if (readerThread !== undefined && typeof readerThread !== "boolean") throw new TypeError("`readerThread` must be a boolean");
+    if (readerThread === true && !this.readerPossible()) {
+      throw new TypeError("`readerThread` needs a `filename` (not `:memory:`) and a named driver (not a module)");
+    }
+  }
+
+  /** Whether reads can move to a worker: it opens the file itself, by name, with a named driver. */
+  private readerPossible(): boolean {
+    const { filename, driver } = this.options;
+    return filename !== undefined && filename !== "" && filename !== ":memory:" && !filename.startsWith("file:") && typeof driver !== "function";
+  }
+
+  /**
+   * Whether the open store runs its data-dependent reads on a worker thread (see
+   * {@link SqliteStoreOptions.readerThread}); `false` until {@link SqliteStore.open} resolves.
+   */
+  get readerThread(): boolean {
+    return this.reader !== undefined;
   }
 
   /** The driver the open store runs on; `undefined` until {@link SqliteStore.open} resolves. */
@@ -253,11 +280,27 @@ export class SqliteStore implements Store {
     return this.driverUsed;
   }
 
-  /** Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent. */
+  /**
+   * Opens (or adopts) the database, checks it is ours, and migrates the schema. Idempotent; the
+   * first operation calls it when the host has not. A failed open is not kept: the next call
+   * (or operation) tries again, so a file that could not be opened (a missing directory, a
+   * locked file) is used once the problem is fixed.
+   */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError("The SQLite store is closed"));
-    this.opening ??= this.openOnce();
+    if (this.opening === undefined) {
+      const attempt = this.openOnce();
+      this.opening = attempt;
+      attempt.catch(() => {
+        if (this.opening === attempt) this.opening = undefined;
+      });
+    }
     return this.opening;
+  }
+
+  /** Opens on first use; costs nothing once open. */
+  private async ready(): Promise<void> {
+    if (this.db === undefined) await this.open();
   }
 
   private async openOnce(): Promise<void> {
@@ -297,10 +340,20 @@ export class SqliteStore implements Store {
     }
     this.db = db;
     this.driverUsed = driverName;
+    if (this.options.readerThread !== false && this.readerPossible()) {
+      try {
+        this.reader = await ReaderThread.start({ filename: filename as string, driver: driverName, busyTimeoutMs });
+      } catch (error) {
+        this.db = undefined;
+        if (this.ownsDatabase) db.close();
+        throw translate(error);
+      }
+    }
     if (this.closed) await this.close();
   }
 
   async appendLogs(records: readonly NewLogRecord[]): Promise<LogRecord[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -324,17 +377,22 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(query: StoreLogQuery): Promise<LogRecord[]> {
+    await this.ready();
     const range: IdRange = {};
     if (query.afterId !== undefined) range.lo = query.afterId + 1;
     if (query.beforeId !== undefined) range.hi = query.beforeId - 1;
     if (query.maxId !== undefined) range.hi = Math.min(range.hi ?? query.maxId, query.maxId);
     const offset = query.offset ?? 0;
-    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET) {
+    const big = query.limit + offset > SMALL_PAGE;
+    if (query.fromUs === undefined && query.toUs === undefined && !examinesRows(query, { timeAsIds: true }) && offset <= DIRECT_OFFSET && !big) {
       // Bounded by limit + offset whatever the data: one statement.
       return this.use(() => this.page(query, range, { timeAsIds: false }));
     }
     const ctx = this.read(query, () => this.timeBounds(query, range));
     if (ctx === undefined) return [];
+    if (this.reader !== undefined && (big || offset > DIRECT_OFFSET || examinesRows(query, ctx))) return this.reader.queryLogs(query, this.queryTimeoutMs);
+    // Back-to-back large pages (an export) would otherwise never let the loop turn.
+    if (big) await yieldToEventLoop();
     if (offset <= DIRECT_OFFSET && (!examinesRows(query, ctx) || (usesTrigram(query.text) && query.order === "desc"))) {
       // Newest matches of a text through the trigram index: one statement, which stops after
       // `limit` (an unbounded cost only when the other filters reject most of the matches).
@@ -369,6 +427,8 @@ export class SqliteStore implements Store {
   }
 
   async countLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
+    if (this.reader !== undefined) return this.reader.countLogs(filter, this.queryTimeoutMs);
     const range: IdRange = {};
     const ctx = this.read(filter, () => this.timeBounds(filter, range));
     if (ctx === undefined) return 0;
@@ -434,6 +494,7 @@ export class SqliteStore implements Store {
   }
 
   async clearLogs(filter: StoreLogFilter): Promise<number> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -450,10 +511,12 @@ export class SqliteStore implements Store {
   }
 
   async lastLogId(): Promise<number> {
+    await this.ready();
     return this.use(() => (this.stmt("SELECT coalesce(max(id), 0) AS id FROM log_records").get() as { id: number }).id);
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -468,13 +531,16 @@ export class SqliteStore implements Store {
   }
 
   async readEvents(read: StoreEventRead): Promise<StoreEventWindow> {
+    await this.ready();
     // One read transaction: head, oldest and the window come from the same snapshot.
     return this.use((db) =>
       db
         .transaction(() => {
-          // `everyone` is the hub's own relay read; no query can set it.
-          const visible = read.everyone === true ? "1" : "(user = 'all' OR user = ?)";
-          const who = read.everyone === true ? [] : [read.user ?? ALL_USERS];
+          // `everyone` is the hub's own relay read; no query can set it. The second user is the
+          // reader's own (or `all` again when the read names no user).
+          const users = visibleUsers(read);
+          const visible = users === undefined ? "1" : "(user = 'all' OR user = ?)";
+          const who = users === undefined ? [] : [users[users.length - 1]];
           const rows =
             read.after !== undefined
               ? (this.rawStmt(`SELECT ${EVENT_COLUMNS} FROM events WHERE idx > ? AND ${visible} ORDER BY idx LIMIT ?`).all(
@@ -497,6 +563,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(request: PruneRequest): Promise<PruneResult> {
+    await this.ready();
     return this.use((db) =>
       db
         .transaction(() => {
@@ -543,6 +610,10 @@ export class SqliteStore implements Store {
    */
   async close(): Promise<void> {
     this.closed = true;
+    const reader = this.reader;
+    this.reader = undefined;
+    // First, so that no read of the worker holds a snapshot while the WAL is checkpointed.
+    await reader?.close();
     const db = this.db;
     this.db = undefined;
     this.statements.clear();
@@ -571,7 +642,7 @@ export class SqliteStore implements Store {
   private use<T>(fn: (db: SqliteDatabaseLike) => T): T {
     if (this.closed) throw new ClosedError("The SQLite store is closed");
     const db = this.db;
-    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open: call open() first");
+    if (db === undefined) throw new StoreUnavailableError("The SQLite store is not open yet: dataVersion() needs open() (every other method opens the store itself)");
     try {
       return fn(db);
     } catch (error) {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { StoreLogFilter } from "../../types.js";
-import { likePattern, sqlCount } from "../sql.js";
+import { likePattern, sqlCount } from "../../store-kit/text.js";
 
 /** Inclusive id range a read is confined to (from keyset paging or translated time bounds). */
 export interface IdRange {
@@ -111,6 +111,9 @@ function residual(
     where.push(`${pinned ? "+l.level" : "l.level"} IN (${placeholders(filter.levels.length)})`);
     params.push(...filter.levels);
   }
+  // An empty list of levels or categories matches nothing (the store contract; the hub never
+  // sends one, a direct caller may).
+  if (filter.categories?.length === 0 || filter.levels?.length === 0) where.push("0");
   const time = ctx.timeAsIds || ctx.windowed === true ? "+l.time_us" : "l.time_us";
   if (filter.fromUs !== undefined) {
     where.push(`${time} >= ?`);
