@@ -2,7 +2,7 @@
  * The framework-neutral handler on its own, for what an HTTP client cannot observe directly.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApiHandler, EventPageWriter, LogEventHub, LogPageWriter, matchApiRoute, MemoryStore, toEventPageJson, toLogJson } from "log-event-hub";
+import { createApiHandler, EventPageWriter, LogEventHub, LogPageWriter, matchApiRoute, MemoryStore, toEventPageJson, toLogJson, type LogRecord } from "log-event-hub";
 
 const hubs: LogEventHub[] = [];
 afterEach(async () => {
@@ -124,7 +124,7 @@ describe("EventPageWriter: lost events and the cache", () => {
 
 describe("LogPageWriter", () => {
   it("serialises a record once per id: a later record object with the same id is served from the cache", () => {
-    const record = { id: 3, ts: 1_700_000_000, level: "INFO", category: "system", user: "alice", message: "one" };
+    const record: LogRecord<string> = { id: 3, ts: 1_700_000_000, timeUs: 1_700_000_000_000_000, level: "INFO", category: "system", user: "alice", message: "one" };
     const writer = new LogPageWriter(2);
     const first = writer.write([record]);
     expect(first).toBe(JSON.stringify([toLogJson(record)]));
