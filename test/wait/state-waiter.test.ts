@@ -275,6 +275,7 @@ describe("StateWaiter", () => {
     const error = await wait.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeUnavailableError);
     expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: 'The container runtime could not confirm the state of lxc container "utest" when the wait ended' });
+    expect(Object.hasOwn(error as object, "cause")).toBe(false); // no inspect failed: nothing to blame
     expectIdle(waiter, hub, runtime);
     runtime.gate = undefined;
     release(); // the hung inspect answers after all: nobody is left to settle
