@@ -429,6 +429,11 @@ describe("time zones", () => {
     expect(transitions).toBeGreaterThan(500);
   });
 
+  it("names the zone the caller sent in the error message", () => {
+    expect(() => createTimestampFormatter("Mars/Olympus_Mons")).toThrow('Unknown time zone "Mars/Olympus_Mons"');
+    expect(() => createTimestampFormatter("")).toThrow('"timeZone" must be an IANA time zone name such as "Europe/Berlin"');
+  });
+
   it("refuses an unknown zone at once, before any store read", async () => {
     const { source, queries, lastLogIdCalls } = observed(await storeWith([record(0)]));
     for (const timeZone of ["Mars/Olympus_Mons", "", "Europe/Berlin "]) {
@@ -444,6 +449,24 @@ describe("time zones", () => {
     }
     expect(queries).toHaveLength(0);
     expect(lastLogIdCalls()).toBe(0);
+  });
+
+  it("formats in UTC when no zone is given", () => {
+    expect(createTimestampFormatter()(T0 + 452_144)).toBe("2015-03-17 17:27:06.452144");
+  });
+
+  it("writes years 0..9999 with four digits and others in full, with their sign (UTC)", () => {
+    const format = createTimestampFormatter("UTC");
+    const yearStart = (year: number) => {
+      const date = new Date(0);
+      date.setUTCFullYear(year, 0, 1);
+      return date.getTime() * 1000;
+    };
+    expect(format(yearStart(0))).toBe("0000-01-01 00:00:00.000000");
+    expect(format(yearStart(1))).toBe("0001-01-01 00:00:00.000000");
+    expect(format(yearStart(9999))).toBe("9999-01-01 00:00:00.000000");
+    expect(format(yearStart(10000))).toBe("10000-01-01 00:00:00.000000");
+    expect(format(yearStart(-1))).toBe("-1-01-01 00:00:00.000000");
   });
 
   it("accepts any case of a zone name", async () => {
@@ -495,6 +518,50 @@ describe("streaming", () => {
     const { source, queries } = observed(store);
     await collect(exportCsv(source, {}, { batchSize: 10 }));
     expect(queries).toHaveLength(3);
+  });
+
+  it("stops without an extra read after a short page, even below the snapshot", async () => {
+    // Only the two oldest records match: the first page is short, and nothing else can match.
+    const store = await storeWith(Array.from({ length: 30 }, (_, i) => record(i, { user: i < 2 ? "bob" : "alice" })));
+    const { source, queries } = observed(store);
+    const csv = await collect(exportCsv(source, { user: "bob" }, { batchSize: 10 }));
+    expect(parseCsv(csv)).toHaveLength(3);
+    expect(queries).toHaveLength(1);
+  });
+
+  it("passes the store only the filter fields that were given (no keys set to undefined)", async () => {
+    const { source, queries } = observed(await storeWith([record(0)]));
+    await collect(exportCsv(source, {}, { batchSize: 10 }));
+    expect(Object.keys(queries[0]!).sort()).toEqual(["afterId", "limit", "maxId", "order"]);
+    const all = { fromUs: 1, toUs: T0 * 2, user: "alice", levels: ["INFO"], categories: ["system"], text: "message" } as StoreLogFilter;
+    await collect(exportCsv(source, all, { batchSize: 10 }));
+    expect(queries[1]).toStrictEqual({ ...all, order: "asc", afterId: 0, maxId: 1, limit: 10 });
+  });
+
+  it("removes its abort listener after every page read, leaving a long-lived signal clean", async () => {
+    const store = await storeWith(Array.from({ length: 25 }, (_, i) => record(i)));
+    const controller = new AbortController();
+    const iterator = exportCsv(store, {}, { batchSize: 10, signal: controller.signal });
+    await iterator.next();
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    await collect(iterator);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    // A failed read too.
+    const failing: CsvSource = { lastLogId: () => store.lastLogId(), queryLogs: () => Promise.reject(new Error("disk on fire")) };
+    await expect(collect(exportCsv(failing, {}, { signal: controller.signal }))).rejects.toThrow("disk on fire");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("drops its abort listener when the signal aborts, even if the page read never ends", async () => {
+    const store = await storeWith([record(0)]);
+    const source: CsvSource = { lastLogId: () => store.lastLogId(), queryLogs: () => new Promise(() => undefined) };
+    const controller = new AbortController();
+    const pending = exportCsv(source, {}, { signal: controller.signal }).next();
+    await settle();
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("does not read ahead of a slow consumer", async () => {
@@ -614,6 +681,25 @@ describe("streaming", () => {
       queryLogs: (query) => store.queryLogs({ ...query, afterId: 0 }),
     };
     await expect(collect(exportCsv(stuck, {}, { batchSize: 5 }))).rejects.toMatchObject({ code: ErrorCodes.INTERNAL });
+  });
+
+  it("refuses a page longer than asked for, or one that does not move forward, naming the fault", async () => {
+    const store = await storeWith(Array.from({ length: 20 }, (_, i) => record(i)));
+    const message = "The store answered an export page out of order";
+    let reads = 0;
+    const tooLong: CsvSource = {
+      lastLogId: () => store.lastLogId(),
+      queryLogs: (query) => (++reads > 5 ? Promise.resolve([]) : store.queryLogs({ ...query, limit: query.limit + 1 })),
+    };
+    await expect(collect(exportCsv(tooLong, {}, { batchSize: 5 }))).rejects.toMatchObject({ code: ErrorCodes.INTERNAL, message });
+    expect(reads).toBe(1);
+    reads = 0;
+    const repeating: CsvSource = {
+      lastLogId: () => store.lastLogId(),
+      queryLogs: (query) => (++reads > 5 ? Promise.resolve([]) : store.queryLogs({ ...query, afterId: 0 })),
+    };
+    await expect(collect(exportCsv(repeating, {}, { batchSize: 5 }))).rejects.toMatchObject({ code: ErrorCodes.INTERNAL, message });
+    expect(reads).toBe(2);
   });
 });
 

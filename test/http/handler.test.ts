@@ -2,7 +2,7 @@
  * The framework-neutral handler on its own, for what an HTTP client cannot observe directly.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApiHandler, EventPageWriter, LogEventHub, LogPageWriter, matchApiRoute, MemoryStore, toEventPageJson, toLogJson } from "log-event-hub";
+import { createApiHandler, EventPageWriter, LogEventHub, LogPageWriter, matchApiRoute, MemoryStore, toEventPageJson, toLogJson, type LogRecord } from "log-event-hub";
 
 const hubs: LogEventHub[] = [];
 afterEach(async () => {
@@ -94,7 +94,46 @@ describe("EventPageWriter", () => {
   });
 });
 
+describe("EventPageWriter: lost events and the cache", () => {
+  const event = { index: 7, ts: 1_700_000_000, category: "image", user: "all", payload: { action: "update", from: "local", type: "lxc" } };
+
+  it("writes \"lost\" only when events were dropped (> 0), as toEventPageJson does", () => {
+    const writer = new EventPageWriter();
+    const base = { index: 4, events: [event], offset: 7 } as never as Parameters<EventPageWriter["write"]>[0];
+    const message = JSON.stringify(toEventPageJson(base).messages[0]);
+    expect(writer.write({ ...base, lost: 3 })).toBe(`{"index":4,"messages":[${message}],"offset":7,"lost":3}`);
+    expect(writer.write({ ...base, lost: 0 })).not.toContain("lost");
+    expect(writer.write(base)).not.toContain("lost");
+    for (const lost of [undefined, 0, 1, 3]) {
+      const page = { ...base, lost };
+      expect(writer.write(page)).toBe(JSON.stringify(toEventPageJson(page)));
+    }
+  });
+
+  it("formats an event once per index: a later event object with the same index is served from the cache", () => {
+    const writer = new EventPageWriter({}, 2);
+    const first = writer.write({ index: 6, events: [event], offset: 7 } as never);
+    const changed = { ...event, user: "bob" };
+    expect(writer.write({ index: 6, events: [changed], offset: 7 } as never)).toBe(first);
+    // With caching off (maxCached 0) every write formats the event it is given.
+    const uncached = new EventPageWriter({}, 0);
+    expect(uncached.write({ index: 6, events: [event], offset: 7 } as never)).toBe(first);
+    expect(uncached.write({ index: 6, events: [changed], offset: 7 } as never)).toContain("image:bob:");
+  });
+});
+
 describe("LogPageWriter", () => {
+  it("serialises a record once per id: a later record object with the same id is served from the cache", () => {
+    const record: LogRecord<string> = { id: 3, ts: 1_700_000_000, timeUs: 1_700_000_000_000_000, level: "INFO", category: "system", user: "alice", message: "one" };
+    const writer = new LogPageWriter(2);
+    const first = writer.write([record]);
+    expect(first).toBe(JSON.stringify([toLogJson(record)]));
+    expect(writer.write([{ ...record, message: "two" }])).toBe(first);
+    // With caching off (maxCached 0) every write serialises the record it is given.
+    const uncached = new LogPageWriter(0);
+    expect(uncached.write([{ ...record, message: "two" }])).toBe(JSON.stringify([toLogJson({ ...record, message: "two" })]));
+  });
+
   it("writes exactly JSON.stringify(records.map(toLogJson)), cached or not", async () => {
     const hub = makeHub();
     const messages = ["plain", 'quo"te \\ back', "line\nbreak\u2028sep", "ünïcödé 🚀", "=cmd|' /C calc'!A0"];

@@ -1,5 +1,6 @@
 // Edges of the wait state machine that hold whatever the timing policy: which hub events wake
 // a wait, how container ids are matched, the default timeout, the options it refuses.
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ContainerChange, ContainerRuntime } from "../../src/runtime.js";
 import type { ContainerInfo, ContainerType, HubEvent } from "../../src/types.js";
@@ -170,6 +171,20 @@ describe("StateWaiter: matching docker ids", () => {
     expect(await wakes(upper, "0123456789AB", upper)).toBe(false);
     expect(await wakes("box", "0123456789abXYZ", full)).toBe(false);
   });
+
+  it("does not shorten a name that only ends in hex: two such names sharing 12 characters stay apart", async () => {
+    const { runtime, waiter, publish } = setup();
+    runtime.add("docker", "web-0123456789aa", full, "stopped");
+    const controller = new AbortController();
+    const wait = waiter.wait({ type: "docker", id: "web-0123456789aa", state: "running", timeoutMs: HOUR, signal: controller.signal }).catch(() => undefined);
+    await flush();
+    const before = runtime.inspectCalls;
+    publish("container", { type: "docker", id: "web-0123456789bb" });
+    await flush();
+    expect(runtime.inspectCalls).toBe(before);
+    controller.abort();
+    await wait;
+  });
 });
 
 describe("StateWaiter: shared abort signals", () => {
@@ -193,6 +208,7 @@ describe("StateWaiter: shared abort signals", () => {
     await expect(first).rejects.toBe(reason);
     await expect(second).rejects.toBe(reason);
     expect(waiter.stats()).toEqual({ containers: 0, waiters: 0, timers: 0, listeners: 0 });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("the last wait to settle removes the signal's listener", async () => {
@@ -203,6 +219,7 @@ describe("StateWaiter: shared abort signals", () => {
     expect((await waiter.wait({ type: "lxc", id: "a", state: "stopped", timeoutMs: HOUR, signal: controller.signal })).state).toBe("stopped");
     expect(remove).toHaveBeenCalledTimes(1);
     expect(waiter.stats().listeners).toBe(0);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("close() is idempotent and refuses later waits", async () => {

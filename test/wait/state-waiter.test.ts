@@ -275,6 +275,7 @@ describe("StateWaiter", () => {
     const error = await wait.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeUnavailableError);
     expect(error).toMatchObject({ code: "RUNTIME_UNAVAILABLE", message: 'The container runtime could not confirm the state of lxc container "utest" when the wait ended' });
+    expect(Object.hasOwn(error as object, "cause")).toBe(false); // no inspect failed: nothing to blame
     expectIdle(waiter, hub, runtime);
     runtime.gate = undefined;
     release(); // the hung inspect answers after all: nobody is left to settle
@@ -311,7 +312,9 @@ describe("StateWaiter", () => {
     const runtime = new TestRuntime(false);
     const hub = new TestHubEvents();
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => new StateWaiter({ runtime, subscribeEvents: hub.subscribe, confirmTimeoutMs: bad })).toThrow(TypeError);
+      expect(() => new StateWaiter({ runtime, subscribeEvents: hub.subscribe, confirmTimeoutMs: bad })).toThrow(
+        new TypeError(`confirmTimeoutMs must be a positive number, got ${String(bad)}`),
+      );
     }
   });
 
@@ -327,6 +330,7 @@ describe("StateWaiter", () => {
     const error = await waiter.wait({ type: "lxc", id: "nope", state: "running", timeoutMs: HOUR }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).code).toBe("NOT_FOUND");
+    expect((error as NotFoundError).message).toBe('No lxc container "nope"');
     // The same name of the other type is another container.
     await expect(waiter.wait({ type: "docker", id: "utest", state: "stopped", timeoutMs: HOUR })).rejects.toBeInstanceOf(NotFoundError);
     expectIdle(waiter, hub, runtime);
